@@ -1,0 +1,1 @@
+"""Détente: verification machinery for arms-control agreements."""

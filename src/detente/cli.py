@@ -1,0 +1,349 @@
+"""The `detente` command. Thin: parse options, call the library, print a table or JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from detente.codec import b64
+from detente.envelope.keys import SigningKey, read_private_key, write_private_key
+from detente.errors import DetenteError, RecordRefused
+from detente.log.bundle import export_bundle, verify_bundle, verify_store
+from detente.log.note import NoteVerifier, vkey
+from detente.log.receipt import Receipt
+from detente.model.parties import PartyKey, Role
+from detente.workspace import Workspace
+
+app = typer.Typer(no_args_is_help=True, add_completion=False,
+                  help="Détente: signed records, a witnessed log, compliance evidence.")
+log_app = typer.Typer(no_args_is_help=True, help="The append-only, witnessed log.")
+app.add_typer(log_app, name="log")
+
+out = Console()
+err = Console(stderr=True)
+
+WorkspaceOpt = Annotated[Path, typer.Option("--workspace", "-w", help="Workspace directory.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL (default: DIR/log.db).")]
+
+
+def _emit(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def fail(exc: DetenteError, as_json: bool = False, code: int = 1) -> NoReturn:
+    if as_json:
+        _emit({"ok": False, "error": exc.code, "message": exc.message})
+    else:
+        err.print(f"[bold red]error[/] ({exc.code}): {exc.message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _passphrase(encrypt: bool) -> bytes | None:
+    if not encrypt:
+        return None
+    env = os.environ.get("DETENTE_PASSPHRASE")
+    if env:
+        return env.encode()
+    p = typer.prompt("Passphrase", hide_input=True, confirmation_prompt=True)
+    return str(p).encode()
+
+
+@app.command()
+def keygen(
+    party: str,
+    out_dir: Annotated[Path, typer.Option("--out", help="Directory for the key files.")],
+    role: Annotated[list[Role], typer.Option(help="Roles for this key (repeatable).")] = [  # noqa: B006
+        Role.DECLARANT, Role.INSPECTOR],
+    note_name: Annotated[str | None, typer.Option(help="C2SP note name (witness keys).")] = None,
+    encrypt: Annotated[bool, typer.Option(
+        help="Encrypt the private key with a passphrase (prompted, or DETENTE_PASSPHRASE).")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Make an Ed25519 key pair: PARTY.key (mode 0600) and PARTY.pub.json."""
+    try:
+        from detente.model.parties import check_note_name, check_party_id
+
+        check_party_id(party)
+        roles = frozenset(role)
+        if Role.WITNESS in roles:
+            if note_name is None:
+                raise DetenteError("a witness key needs --note-name (e.g. witness.us.example)")
+            check_note_name(note_name)
+        stem = f"{party}-witness" if Role.WITNESS in roles else party
+        key = SigningKey.generate()
+        write_private_key(out_dir / f"{stem}.key", key, _passphrase(encrypt))
+        pub = {"party": party, **PartyKey(key.public_key, roles, note_name).to_json()}
+        (out_dir / f"{stem}.pub.json").write_text(json.dumps(pub, indent=2) + "\n")
+    except DetenteError as exc:
+        fail(exc, as_json)
+    if as_json:
+        _emit({"ok": True, "private_key": str(out_dir / f"{stem}.key"),
+               "public_key": str(out_dir / f"{stem}.pub.json"), **pub})
+    else:
+        out.print(f"wrote {out_dir / (stem + '.key')} (0600) and {out_dir / (stem + '.pub.json')}")
+        out.print(f"key id {pub['keyid']}")
+
+
+@app.command()
+def init(
+    workspace: WorkspaceOpt,
+    origin: Annotated[str, typer.Option(help="Log origin (C2SP checkpoint origin line).")] = (
+        "detente.example/log"),
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a workspace: a log operator key, an empty registry and an empty log."""
+    try:
+        ws = Workspace.create(workspace, origin, db_url=db)
+        reg = ws.registry()
+    except DetenteError as exc:
+        fail(exc, as_json)
+    v = vkey(reg.operator.note_name or "", reg.operator.public_key)
+    if as_json:
+        _emit({"ok": True, "workspace": str(workspace), "origin": origin, "operator_vkey": v})
+    else:
+        out.print(f"workspace {workspace}: log {origin}, operator key {v}")
+
+
+@app.command("party")
+def party_add(
+    party: str,
+    workspace: WorkspaceOpt,
+    name: Annotated[str | None, typer.Option(help="Full name.")] = None,
+    public_key: Annotated[list[Path], typer.Option(
+        help="PARTY.pub.json from `detente keygen` (repeatable); default: generate keys here.")
+    ] = [],  # noqa: B006
+    witness_name: Annotated[str | None, typer.Option(
+        help="Also make a witness key with this C2SP note name.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Register a party and its keys in the workspace registry."""
+    from detente.model.parties import Party
+
+    try:
+        ws = Workspace.open(workspace)
+        if public_key:
+            reg = ws.registry()
+            keys = tuple(
+                PartyKey.from_json(json.loads(p.read_text()), where=str(p)) for p in public_key
+            )
+            reg.add_party(Party(party, name or party, keys))
+            ws.save_registry(reg)
+        else:
+            ws.add_party(party, name or party, roles=frozenset({Role.DECLARANT, Role.INSPECTOR}),
+                         witness_name=witness_name)
+        p = ws.registry().parties[party]
+    except DetenteError as exc:
+        fail(exc, as_json)
+    if as_json:
+        _emit({"ok": True, **p.to_json()})
+    else:
+        for k in p.keys:
+            out.print(f"{party}: key {k.keyid[:16]}… roles {', '.join(sorted(k.roles))}")
+
+
+@app.command("sign")
+def sign_cmd(
+    kind: str,
+    workspace: WorkspaceOpt,
+    author: Annotated[str, typer.Option("--as", help="Authoring party.")],
+    body: Annotated[str, typer.Option(help="Record body as JSON (or @FILE).")],
+    key: Annotated[Path | None, typer.Option(help="Private key (default: workspace's).")] = None,
+    seq: Annotated[int | None, typer.Option(help="Sequence number (default: next).")] = None,
+) -> None:
+    """Sign a record as PARTY and print its DSSE envelope (append it with `detente log append`)."""
+    from datetime import UTC, datetime
+
+    from detente.records import make_record
+
+    try:
+        ws = Workspace.open(workspace)
+        reg = ws.registry()
+        text = Path(body[1:]).read_text() if body.startswith("@") else body
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise DetenteError(f"--body is not JSON: {exc}") from exc
+        k = read_private_key(key) if key else ws.party_key(author)
+        if seq is None:
+            seq = _next_seq(ws, author)
+        env = make_record(kind, author, seq, data, k, log=reg.origin, signed_at=datetime.now(UTC))
+    except DetenteError as exc:
+        fail(exc)
+    _emit(env.to_json())
+
+
+def _next_seq(ws: Workspace, author: str) -> int:
+    store = ws.store()
+    try:
+        with store.writer() as txn:
+            return txn.last_seq(author) + 1
+    finally:
+        store.close()
+
+
+@log_app.command("append")
+def log_append(
+    workspace: WorkspaceOpt,
+    files: Annotated[list[Path], typer.Argument(help="Envelope JSON files; '-' reads stdin.")],
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Append signed envelopes; print a receipt for each, or the reason it was refused."""
+    raws = [sys.stdin.buffer.read() if str(f) == "-" else f.read_bytes() for f in files]
+    try:
+        log = Workspace.open(workspace, db).log()
+        results = log.append_batch(raws)
+    except DetenteError as exc:
+        fail(exc, as_json)
+    refused = [r for r in results if isinstance(r, RecordRefused)]
+    if as_json:
+        _emit([r.to_json() if isinstance(r, Receipt)
+               else {"refused": r.code, "message": r.message} for r in results])
+    else:
+        for f, r in zip(files, results, strict=True):
+            if isinstance(r, Receipt):
+                out.print(f"{f}: appended at index {r.index}")
+            else:
+                err.print(f"[red]{f}: refused[/] ({r.code}): {r.message}", highlight=False)
+    raise typer.Exit(1 if refused else 0)
+
+
+@log_app.command("checkpoint")
+def log_checkpoint(
+    workspace: WorkspaceOpt,
+    cosign: Annotated[list[str], typer.Option(
+        help="Have PARTY's witness cosign (repeatable; 'all' for every witness).")] = [],  # noqa: B006
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Print the latest signed checkpoint, after optionally collecting witness cosignatures."""
+    from detente.log.cosign import collect_cosignatures
+
+    try:
+        ws = Workspace.open(workspace, db)
+        log = ws.log(writable=False)
+        if cosign:
+            parties = [p for p, _ in log.registry.witnesses()] if "all" in cosign else cosign
+            collect_cosignatures(log, {p: ws.witness(p) for p in parties})
+        scp = log.latest()
+    except DetenteError as exc:
+        fail(exc, as_json)
+    if as_json:
+        _emit({"size": scp.checkpoint.size, "root": b64(scp.checkpoint.root),
+               "checkpoint": scp.encode(),
+               "cosigned_by": [s.name for s in scp.note.signatures[1:]]})
+    else:
+        sys.stdout.write(scp.encode())
+
+
+@log_app.command("proof")
+def log_proof(
+    workspace: WorkspaceOpt,
+    index: int,
+    size: Annotated[int | None, typer.Option(help="Against this size (default: latest).")] = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Print an inclusion proof for leaf INDEX against the latest checkpoint."""
+    from detente.log.receipt import verify_receipt
+
+    try:
+        log = Workspace.open(workspace, db).log(writable=False)
+        r = log.inclusion_proof(index, size)
+        verify_receipt(r, log.leaf(index), log.operator, log.origin)
+    except DetenteError as exc:
+        fail(exc, as_json)
+    if as_json:
+        _emit(r.to_json())
+    else:
+        out.print(f"leaf {index}, tree size {r.checkpoint.splitlines()[1]}; proof (bottom-up):")
+        for p in r.proof:
+            out.print(f"  {b64(p)}")
+        out.print("checkpoint:")
+        sys.stdout.write(r.checkpoint)
+
+
+@log_app.command("export")
+def log_export(
+    workspace: WorkspaceOpt,
+    out_dir: Annotated[Path, typer.Argument(help="New directory for the bundle.")],
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write a bundle (checkpoint, entries.jsonl, keys.json) for offline verification."""
+    try:
+        ws = Workspace.open(workspace, db)
+        n = export_bundle(ws.store(), ws.registry(), out_dir)
+    except DetenteError as exc:
+        fail(exc, as_json)
+    if as_json:
+        _emit({"ok": True, "entries": n, "bundle": str(out_dir)})
+    else:
+        out.print(f"exported {n} entries to {out_dir}")
+
+
+@log_app.command("verify")
+def log_verify(
+    path: Annotated[Path, typer.Argument(help="A workspace or a bundle directory.")],
+    quorum: Annotated[int | None, typer.Option(
+        help="Witness cosignatures required (default: all registered).")] = None,
+    workers: Annotated[int | None, typer.Option(help="Processes (default: all cores).")] = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Recompute every hash and check every signature; exit 0 only if all hold."""
+    try:
+        if (path / "entries.jsonl").exists():
+            report = verify_bundle(path, workers=workers, quorum=quorum)
+        else:
+            ws = Workspace.open(path, db)
+            report = verify_store(ws.store(), ws.registry(), workers=workers, quorum=quorum)
+    except DetenteError as exc:
+        fail(exc, as_json, code=2)
+    if as_json:
+        _emit(report.to_json())
+    elif report.ok:
+        out.print(
+            f"[green]OK[/]: {report.entries} entries, checkpoint size {report.size}, root "
+            f"{b64(report.root)}; cosigned by {', '.join(report.cosigned_by) or 'no witness'}; "
+            f"{report.checkpoints} historic checkpoints consistent", highlight=False,
+        )
+    else:
+        where = f" at leaf {report.index}" if report.index is not None else ""
+        err.print(f"[bold red]FAILED[/]{where}: {report.error}", highlight=False)
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command()
+def demo(
+    workspace: Annotated[Path | None, typer.Option(
+        "--workspace", "-w", help="Directory for the demo (default: a new temporary one).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run the 2022 scenario end to end on SQLite and print what happened."""
+    from detente.demo import run_demo
+
+    try:
+        summary = run_demo(workspace, console=None if as_json else out)
+    except DetenteError as exc:
+        fail(exc, as_json)
+    if as_json:
+        _emit(summary)
+    raise typer.Exit(0 if summary["verification"]["ok"] else 1)
+
+
+def main() -> None:
+    app()
+
+
+__all__ = ["NoteVerifier", "app", "main"]

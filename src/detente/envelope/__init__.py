@@ -1,0 +1,1 @@
+"""Signed records: canonical JSON, Ed25519 keys, DSSE envelopes."""

@@ -1,0 +1,96 @@
+"""One hierarchy for every refusal Détente makes.
+
+Callers catch `DetenteError` at the edge (CLI, HTTP) and show its message; each message says
+what was wrong and what to do about it, because the person reading it is often the other party's
+operator, not the author of the code.
+"""
+
+from __future__ import annotations
+
+
+class DetenteError(Exception):
+    """Root of every error Détente raises on purpose."""
+
+    #: A short machine-readable reason code, stable across releases (used in JSON output).
+    code = "error"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0])
+
+
+class ConfigError(DetenteError):
+    """A workspace, key file or option is missing or unusable."""
+
+    code = "config"
+
+
+class KeyError_(DetenteError):
+    """A key cannot be loaded, decrypted or used for the requested role."""
+
+    code = "key"
+
+
+class CanonicalizationError(DetenteError):
+    """A value cannot be expressed as RFC 8785 canonical JSON (NaN, huge integer, lone surrogate)."""
+
+    code = "canonical"
+
+
+class EnvelopeError(DetenteError):
+    """An envelope is malformed or its signatures do not verify."""
+
+    code = "envelope"
+
+
+class RecordRefused(DetenteError):
+    """The log refused a record at the door. The log is unchanged; `code` names the rule broken."""
+
+    code = "refused"
+
+
+class ProofError(DetenteError):
+    """A Merkle proof, checkpoint or cosignature does not verify."""
+
+    code = "proof"
+
+
+class NoteError(ProofError):
+    """A signed note (checkpoint) is malformed or not signed by the expected key."""
+
+    code = "note"
+
+
+class ForkDetected(ProofError):
+    """A witness saw two checkpoints that cannot both be honest views of one append-only log.
+
+    `evidence` holds both signed checkpoints: anyone holding the operator's public key can check
+    that the operator signed two inconsistent trees, so the refusal itself is proof of misbehaviour.
+    """
+
+    code = "fork"
+
+    def __init__(self, message: str, *, evidence: dict[str, str]) -> None:
+        super().__init__(message)
+        self.evidence = evidence
+
+
+class StorageError(DetenteError):
+    """The store is unreadable, inconsistent or was written by something else."""
+
+    code = "storage"
+
+
+class VerificationFailed(DetenteError):
+    """Offline verification of a log or bundle failed; `index` is the first bad leaf, if known."""
+
+    code = "verify"
+
+    def __init__(self, message: str, *, index: int | None = None) -> None:
+        super().__init__(message)
+        self.index = index

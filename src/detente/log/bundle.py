@@ -1,0 +1,111 @@
+"""Bundles: a log exported as plain files that any party can keep and check with no server.
+
+    OUT/checkpoint         the latest checkpoint, operator-signed and witness-cosigned (C2SP)
+    OUT/entries.jsonl      line i: the exact canonical JSON bytes of leaf i
+    OUT/keys.json          the registry: parties, keys, roles; operator and witness note keys
+    OUT/checkpoints.jsonl  every checkpoint the operator signed, oldest first ({"note": ...})
+
+The historic checkpoints are not required to check the latest one; they let a verifier show
+that the operator never signed a history it later rewrote, and localise damage precisely.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from detente.errors import ConfigError
+from detente.log.audit import AuditReport, audit
+from detente.log.store import LogStore
+from detente.model.parties import Registry
+from detente.workspace import witness_vkeys
+
+
+def export_bundle(store: LogStore, registry: Registry, out: Path) -> int:
+    if out.exists() and any(out.iterdir()):
+        raise ConfigError(f"{out} exists and is not empty; export into a new directory")
+    latest = store.checkpoint()
+    if latest is None:
+        raise ConfigError("the log is empty; append a record before exporting")
+    out.mkdir(parents=True, exist_ok=True)
+    n = 0
+    with open(out / "entries.jsonl", "wb") as fh:
+        for e in store.iter_entries():
+            fh.write(e.leaf + b"\n")
+            n += 1
+        fh.flush()
+        os.fsync(fh.fileno())
+    keys = registry.to_json()
+    keys["log"]["vkey"] = _operator_vkey(registry)
+    keys["witness_vkeys"] = witness_vkeys(registry)
+    (out / "keys.json").write_text(json.dumps(keys, indent=2) + "\n")
+    with open(out / "checkpoints.jsonl", "w") as fh:
+        for _, note in store.checkpoints():
+            fh.write(json.dumps({"note": note}) + "\n")
+    (out / "checkpoint").write_text(latest)
+    return n
+
+
+def _operator_vkey(registry: Registry) -> str:
+    from detente.log.note import vkey
+
+    return vkey(registry.operator.note_name or "", registry.operator.public_key)
+
+
+def _lines(path: Path) -> Iterator[bytes]:
+    with open(path, "rb") as fh:
+        for line in fh:
+            yield line[:-1] if line.endswith(b"\n") else line
+
+
+def verify_bundle(path: Path, *, workers: int | None = None, quorum: int | None = None) -> AuditReport:
+    try:
+        registry = Registry.from_json(json.loads((path / "keys.json").read_text()))
+        latest = (path / "checkpoint").read_text()
+        history: list[str] = []
+        hist_path = path / "checkpoints.jsonl"
+        if hist_path.exists():
+            history = [json.loads(line)["note"] for line in hist_path.read_text().splitlines()]
+    except (OSError, ValueError, KeyError) as exc:
+        raise ConfigError(f"{path} is not a readable bundle: {exc}") from exc
+    return audit(registry, _lines(path / "entries.jsonl"), latest, history,
+                 workers=workers, quorum=quorum)
+
+
+def verify_store(
+    store: LogStore, registry: Registry, *, workers: int | None = None, quorum: int | None = None
+) -> AuditReport:
+    latest = store.checkpoint()
+    if latest is None:
+        return AuditReport(error="the log is empty: no checkpoint to verify against")
+    history = [n for _, n in store.checkpoints()]
+    indices: list[int] = []
+
+    def leaves() -> Iterator[bytes]:
+        for e in store.iter_entries():
+            indices.append(e.index)
+            yield e.leaf
+
+
+    return audit(registry, leaves(), latest, history, stored_hashes=store.iter_leaf_hashes(),
+                 indices=_IndexFeed(indices), workers=workers, quorum=quorum)
+
+
+class _IndexFeed:
+    """Index feed that follows the leaf reader, which always runs ahead of the parent's loop."""
+
+    def __init__(self, indices: list[int]) -> None:
+        self._indices = indices
+        self._k = 0
+
+    def __iter__(self) -> _IndexFeed:
+        return self
+
+    def __next__(self) -> int:
+        if self._k >= len(self._indices):
+            raise StopIteration
+        v = self._indices[self._k]
+        self._k += 1
+        return v

@@ -1,0 +1,230 @@
+"""The transparency log: admit, sequence, append durably, checkpoint, prove.
+
+One writer at a time (the store's exclusive transaction), so every batch sees the true head:
+the per-author sequence rule and the tree are both computed inside the transaction that commits
+them. Receipts are built only after COMMIT has returned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from detente.envelope.keys import SigningKey
+from detente.envelope.verify import KeyRing
+from detente.errors import DetenteError, NoteError, ProofError, RecordRefused, StorageError
+from detente.log.admission import Admitted, Policy, admit
+from detente.log.merkle import (
+    Frontier,
+    NodeKey,
+    fold_right,
+    inclusion_ranges,
+    perfect_nodes,
+)
+from detente.log.merkle import hashes_for as _hashes_for
+from detente.log.note import (
+    SIG_COSIGNATURE_V1,
+    Checkpoint,
+    NoteSignature,
+    NoteVerifier,
+    SignedCheckpoint,
+    open_checkpoint,
+    sign_checkpoint,
+    verify_cosignature,
+)
+from detente.log.receipt import Receipt
+from detente.log.store import LogStore, StoredEntry
+from detente.model.parties import Registry
+from detente.model.records import format_time
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class TransparencyLog:
+    def __init__(
+        self,
+        store: LogStore,
+        registry: Registry,
+        operator_key: SigningKey | None = None,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        policy: Policy | None = None,
+    ) -> None:
+        self.store = store
+        self.registry = registry
+        self.keyring = KeyRing(registry)
+        self.clock = clock
+        self.policy = policy or Policy()
+        self.operator = NoteVerifier(registry.operator.note_name or "", registry.operator.public_key)
+        if operator_key is not None and operator_key.public_key != registry.operator.public_key:
+            raise DetenteError("the operator key given does not match the registry's log key")
+        self._operator_key = operator_key
+
+    @property
+    def origin(self) -> str:
+        return self.registry.origin
+
+    # -- appending --
+
+    def admit(self, raw: bytes | str | dict[str, Any]) -> Admitted:
+        return admit(raw, self.keyring, now=self.clock(), policy=self.policy)
+
+    def append(self, raw: bytes | str | dict[str, Any]) -> Receipt:
+        """Append one envelope; return its receipt or raise RecordRefused (log unchanged)."""
+        (result,) = self.append_batch([raw])
+        if isinstance(result, RecordRefused):
+            raise result
+        return result
+
+    def append_batch(
+        self, raws: Iterable[bytes | str | dict[str, Any]]
+    ) -> list[Receipt | RecordRefused]:
+        admitted: list[Admitted | RecordRefused] = []
+        for raw in raws:
+            try:
+                admitted.append(self.admit(raw))
+            except RecordRefused as exc:
+                admitted.append(exc)
+        return self.append_admitted(admitted)
+
+    def append_admitted(
+        self, items: Sequence[Admitted | RecordRefused]
+    ) -> list[Receipt | RecordRefused]:
+        """Sequence and durably append records already through `admit` (possibly elsewhere)."""
+        if self._operator_key is None:
+            raise DetenteError("this log was opened without the operator key; it cannot append")
+        results: list[Receipt | RecordRefused | int] = []
+        received = format_time(self.clock())
+        with self.store.writer() as txn:
+            size = txn.size()
+            frontier = Frontier(size, self._frontier_nodes(txn.fetch_nodes, size))
+            last: dict[str, int] = {}
+            entries: list[StoredEntry] = []
+            new_nodes: list[tuple[int, int, bytes]] = []
+            for item in items:
+                if isinstance(item, RecordRefused):
+                    results.append(item)
+                    continue
+                prev = last.get(item.author)
+                if prev is None:
+                    prev = last[item.author] = txn.last_seq(item.author)
+                if item.seq <= prev:
+                    results.append(RecordRefused(
+                        f"sequence number {item.seq} for {item.author} is not above the last "
+                        f"one logged ({prev}): a replay or a reordered submission; sign the "
+                        f"record again with seq {prev + 1} or higher",
+                        code="replay",
+                    ))
+                    continue
+                last[item.author] = item.seq
+                index = frontier.size
+                frontier.append(item.leaf_hash, new_nodes)
+                entries.append(StoredEntry(
+                    index, item.leaf, item.author, item.seq, item.kind, received
+                ))
+                results.append(index)
+            if not entries:
+                return [r for r in results if not isinstance(r, int)]  # type: ignore[misc]
+            scp = sign_checkpoint(
+                Checkpoint(self.origin, frontier.size, frontier.root()),
+                self.operator.name, self._operator_key,
+            )
+            note = scp.encode()
+            txn.add(entries, new_nodes, (frontier.size, note))
+        # COMMIT has returned: the batch is durable, receipts may go out.
+        batch_nodes = {(lv, i): h for lv, i, h in new_nodes}
+        indices = [r for r in results if isinstance(r, int)]
+        proofs = self._proofs(indices, frontier.size, batch_nodes)
+        return [Receipt(r, note, proofs[r]) if isinstance(r, int) else r for r in results]
+
+    @staticmethod
+    def _frontier_nodes(
+        fetch: Callable[[list[NodeKey]], dict[NodeKey, bytes]], size: int
+    ) -> list[bytes]:
+        keys = Frontier.keys_for(size)
+        got = fetch(keys)
+        try:
+            return [got[k] for k in keys]
+        except KeyError as exc:
+            raise StorageError(
+                f"the store lacks tree node {exc.args[0]} for size {size}; run `detente log verify`"
+            ) from exc
+
+    def _proofs(
+        self, indices: Sequence[int], size: int, known: dict[NodeKey, bytes]
+    ) -> dict[int, tuple[bytes, ...]]:
+        """Inclusion proofs for many leaves against one size, with one batched node fetch."""
+        plans = {i: inclusion_ranges(i, size) for i in indices}
+        ranges = {r for rs in plans.values() for r in rs}
+        decomposition = {r: perfect_nodes(*r) for r in ranges}
+        missing = sorted({k for ks in decomposition.values() for k in ks if k not in known})
+        if missing:
+            known = {**known, **self.store.fetch_nodes(missing)}
+        try:
+            range_hash = {r: fold_right([known[k] for k in ks]) for r, ks in decomposition.items()}
+        except KeyError as exc:
+            raise StorageError(f"tree node {exc.args[0]} is missing from the store") from exc
+        return {i: tuple(range_hash[r] for r in rs) for i, rs in plans.items()}
+
+    # -- reading --
+
+    def size(self) -> int:
+        return self.store.size()
+
+    def latest(self) -> SignedCheckpoint:
+        note = self.store.checkpoint()
+        if note is None:
+            raise ProofError("the log is empty: no checkpoint has been signed yet")
+        return open_checkpoint(note, self.operator, self.origin)
+
+    def checkpoint_at(self, size: int) -> SignedCheckpoint:
+        note = self.store.checkpoint(size)
+        if note is None:
+            raise ProofError(f"no checkpoint was signed at size {size}")
+        return open_checkpoint(note, self.operator, self.origin)
+
+    def leaf(self, index: int) -> bytes:
+        got = self.store.entries(index, index + 1)
+        if not got:
+            raise ProofError(f"no entry at index {index} (log size {self.size()})")
+        return got[0].leaf
+
+    def inclusion_proof(self, index: int, size: int | None = None) -> Receipt:
+        """A receipt for leaf `index` against the checkpoint of `size` (latest if None)."""
+        scp = self.latest() if size is None else self.checkpoint_at(size)
+        n = scp.checkpoint.size
+        proof = tuple(_hashes_for(inclusion_ranges(index, n), self.store.fetch_nodes))
+        return Receipt(index, scp.encode(), proof)
+
+    def consistency_proof(self, old: int, new: int) -> list[bytes]:
+        from detente.log.merkle import consistency_ranges
+
+        if new > self.size():
+            raise ProofError(f"the log has {self.size()} entries, not {new}")
+        return _hashes_for(consistency_ranges(old, new), self.store.fetch_nodes)
+
+    # -- cosignatures --
+
+    def witness_verifiers(self) -> dict[str, NoteVerifier]:
+        """Party id → cosignature verifier for every registered witness key."""
+        return {
+            pid: NoteVerifier(k.note_name or "", k.public_key, SIG_COSIGNATURE_V1)
+            for pid, k in self.registry.witnesses()
+        }
+
+    def add_cosignature(self, size: int, sig: NoteSignature) -> SignedCheckpoint:
+        """Attach a registered witness's cosignature to the stored checkpoint of `size`."""
+        scp = self.checkpoint_at(size)
+        for v in self.witness_verifiers().values():
+            if v.name == sig.name and v.key_id == sig.key_id:
+                note = scp.note.with_signature(sig)
+                verify_cosignature(note, v)
+                self.store.replace_checkpoint(size, note.encode())
+                return SignedCheckpoint(scp.checkpoint, note)
+        raise NoteError(
+            f"cosignature by {sig.name!r} (key ID {sig.key_id.hex()}) is not from a registered "
+            "witness"
+        )

@@ -1,0 +1,1 @@
+"""Plain data: parties, keys, record kinds. No I/O lives here."""

@@ -1,0 +1,86 @@
+"""The common header every record carries, and which roles may author each kind.
+
+The header binds a statement to its author, its place in the author's sequence, the moment it
+was signed and the log it was written for. The last of these stops a record signed for one log
+(a rehearsal, say) from being replayed into another.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from detente.model.parties import Role
+
+PAYLOAD_TYPE_PREFIX = "application/vnd.detente."
+PAYLOAD_TYPE_SUFFIX = "+json"
+
+#: Record kinds and the roles whose keys may author them. Later modules add kinds here.
+RECORD_KINDS: dict[str, frozenset[Role]] = {
+    "declaration": frozenset({Role.DECLARANT}),
+    "notification": frozenset({Role.DECLARANT}),
+    "exchange": frozenset({Role.DECLARANT}),
+    "statement": frozenset({Role.DECLARANT, Role.INSPECTOR}),
+    "inspection-request": frozenset({Role.INSPECTOR}),
+    "inspection-report": frozenset({Role.INSPECTOR}),
+}
+
+_KIND = re.compile(r"^[a-z][a-z0-9-]{0,63}$")
+_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+
+
+def payload_type(kind: str) -> str:
+    return f"{PAYLOAD_TYPE_PREFIX}{kind}{PAYLOAD_TYPE_SUFFIX}"
+
+
+def kind_of_payload_type(ptype: str) -> str | None:
+    if ptype.startswith(PAYLOAD_TYPE_PREFIX) and ptype.endswith(PAYLOAD_TYPE_SUFFIX):
+        kind = ptype[len(PAYLOAD_TYPE_PREFIX) : -len(PAYLOAD_TYPE_SUFFIX)]
+        if _KIND.match(kind):
+            return kind
+    return None
+
+
+def format_time(t: datetime) -> str:
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(text: str) -> datetime:
+    """RFC 3339 UTC with second precision and a 'Z', the only form records use."""
+    if not isinstance(text, str) or not _TIME.match(text):
+        raise ValueError(f"time {text!r} must be RFC 3339 UTC like 2022-03-01T00:00:00Z")
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Header:
+    kind: str
+    author: str
+    seq: int
+    signed_at: str
+    log: str
+
+    @classmethod
+    def from_payload(cls, payload: Any) -> Header:
+        """Read and check the header fields; raise ValueError naming the bad field."""
+        if not isinstance(payload, dict):
+            raise ValueError("payload must be a JSON object")
+        missing = [f for f in ("kind", "author", "seq", "signed_at", "log", "body")
+                   if f not in payload]
+        if missing:
+            raise ValueError(f"payload is missing field(s): {', '.join(missing)}")
+        kind, author, seq = payload["kind"], payload["author"], payload["seq"]
+        if not isinstance(kind, str) or not _KIND.match(kind):
+            raise ValueError(f"field 'kind' must be a lower-case record kind, got {kind!r}")
+        if not isinstance(author, str) or not author:
+            raise ValueError("field 'author' must be a party id")
+        if type(seq) is not int or seq < 1:
+            raise ValueError(f"field 'seq' must be a positive integer, got {seq!r}")
+        parse_time(payload["signed_at"])
+        if not isinstance(payload["log"], str):
+            raise ValueError("field 'log' must be the log origin string")
+        if not isinstance(payload["body"], dict):
+            raise ValueError("field 'body' must be a JSON object")
+        return cls(kind, author, seq, payload["signed_at"], payload["log"])

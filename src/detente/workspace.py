@@ -1,0 +1,138 @@
+"""A workspace on disk: the party registry, the log database, and (for demos and drills) keys.
+
+    DIR/keys.json          the registry: parties, public keys, roles; the log's origin and key
+    DIR/log.db             the SQLite log (or --db URL for PostgreSQL)
+    DIR/secrets/*.key      private keys, mode 0600 (in a real deployment each party keeps its own)
+    DIR/witness/<PARTY>/   each witness's state and any fork evidence
+
+Keeping keys in one directory is a convenience for the demo and for two people running both
+sides on one machine; every verb also accepts a key file from anywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from detente.envelope.keys import SigningKey, read_private_key, write_private_key
+from detente.errors import ConfigError
+from detente.fsutil import atomic_write
+from detente.log.note import SIG_COSIGNATURE_V1, NoteVerifier
+from detente.log.sqlstore import SQLStore, sqlite_url
+from detente.log.transparency import TransparencyLog
+from detente.log.witness import Witness
+from detente.model.parties import Party, PartyKey, Registry, Role
+
+KEYS_FILE = "keys.json"
+DB_FILE = "log.db"
+
+
+@dataclass
+class Workspace:
+    path: Path
+    db_url: str | None = None
+
+    @property
+    def keys_path(self) -> Path:
+        return self.path / KEYS_FILE
+
+    @property
+    def secrets(self) -> Path:
+        return self.path / "secrets"
+
+    @property
+    def url(self) -> str:
+        return self.db_url or os.environ.get("DETENTE_DB") or sqlite_url(self.path / DB_FILE)
+
+    @classmethod
+    def create(
+        cls, path: Path, origin: str, *, db_url: str | None = None,
+        operator_name: str | None = None,
+    ) -> Workspace:
+        """A new workspace with a fresh log operator key and an empty log."""
+        if (path / KEYS_FILE).exists():
+            raise ConfigError(f"{path} already holds a workspace; choose another directory")
+        path.mkdir(parents=True, exist_ok=True)
+        ws = cls(path, db_url)
+        op = SigningKey.generate()
+        write_private_key(ws.secrets / "operator.key", op)
+        reg = Registry(
+            origin=origin,
+            operator=PartyKey(op.public_key, frozenset({Role.LOG_OPERATOR}),
+                              operator_name or origin),
+        )
+        ws.save_registry(reg)
+        SQLStore(ws.url, create=True).close()
+        return ws
+
+    @classmethod
+    def open(cls, path: Path, db_url: str | None = None) -> Workspace:
+        if not (path / KEYS_FILE).exists():
+            raise ConfigError(
+                f"{path} is not a Détente workspace (no {KEYS_FILE}); create one with "
+                "`detente init --workspace DIR` or run `detente demo`"
+            )
+        return cls(path, db_url)
+
+    def registry(self) -> Registry:
+        try:
+            data = json.loads(self.keys_path.read_text())
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"cannot read {self.keys_path}: {exc}") from exc
+        return Registry.from_json(data)
+
+    def save_registry(self, reg: Registry) -> None:
+        atomic_write(self.keys_path, (json.dumps(reg.to_json(), indent=2) + "\n").encode())
+
+    def add_party(
+        self, party_id: str, name: str, *, roles: frozenset[Role], witness_name: str | None,
+        key: SigningKey | None = None, witness_key: SigningKey | None = None,
+    ) -> tuple[SigningKey, SigningKey | None]:
+        """Register a party with a signing key and, if `witness_name`, a separate witness key."""
+        reg = self.registry()
+        key = key or SigningKey.generate()
+        keys = [PartyKey(key.public_key, roles)]
+        wkey = None
+        if witness_name:
+            wkey = witness_key or SigningKey.generate()
+            keys.append(PartyKey(wkey.public_key, frozenset({Role.WITNESS}), witness_name))
+        reg.add_party(Party(party_id, name, tuple(keys)))
+        if not (self.secrets / f"{party_id}.key").exists():
+            write_private_key(self.secrets / f"{party_id}.key", key)
+        if wkey is not None and not (self.secrets / f"{party_id}-witness.key").exists():
+            write_private_key(self.secrets / f"{party_id}-witness.key", wkey)
+        self.save_registry(reg)
+        return key, wkey
+
+    def store(self) -> SQLStore:
+        return SQLStore(self.url)
+
+    def operator_key(self) -> SigningKey:
+        return read_private_key(self.secrets / "operator.key")
+
+    def party_key(self, party: str) -> SigningKey:
+        return read_private_key(self.secrets / f"{party}.key")
+
+    def log(self, *, writable: bool = True, **kwargs: object) -> TransparencyLog:
+        op = self.operator_key() if writable else None
+        return TransparencyLog(self.store(), self.registry(), op, **kwargs)  # type: ignore[arg-type]
+
+    def witness(self, party: str) -> Witness:
+        reg = self.registry()
+        for pid, k in reg.witnesses():
+            if pid == party:
+                operator = NoteVerifier(reg.operator.note_name or "", reg.operator.public_key)
+                return Witness(
+                    k.note_name or "", read_private_key(self.secrets / f"{party}-witness.key"),
+                    operator, reg.origin, self.path / "witness" / party,
+                )
+        raise ConfigError(f"party {party} has no registered witness key")
+
+
+def witness_vkeys(reg: Registry) -> dict[str, str]:
+    return {
+        pid: NoteVerifier(k.note_name or "", k.public_key, SIG_COSIGNATURE_V1).vkey
+        for pid, k in reg.witnesses()
+    }
