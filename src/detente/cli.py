@@ -10,7 +10,6 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from detente.codec import b64
 from detente.envelope.keys import SigningKey, read_private_key, write_private_key

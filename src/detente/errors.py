@@ -75,9 +75,9 @@ class ForkDetected(ProofError):
 
     code = "fork"
 
-    def __init__(self, message: str, *, evidence: dict[str, str]) -> None:
+    def __init__(self, message: str, *, evidence: dict[str, str] | None = None) -> None:
         super().__init__(message)
-        self.evidence = evidence
+        self.evidence = evidence or {}
 
 
 class StorageError(DetenteError):

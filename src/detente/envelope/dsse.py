@@ -7,15 +7,18 @@ canonical JSON; the envelope itself is stored and hashed in canonical form too.
 
 from __future__ import annotations
 
-import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from detente.envelope.canonical import canonicalize
 from detente.codec import b64, unb64
+from detente.envelope.canonical import canonicalize, parse_json
 from detente.envelope.keys import SigningKey
 from detente.errors import EnvelopeError
+
+# Strings made only of these characters need no escaping in JSON.
+_INERT = re.compile(r"^[A-Za-z0-9.+/=_:;-]*\Z")
 
 #: Ceiling on an envelope's encoded size; declarations carry roots and aggregates, not inventories.
 MAX_ENVELOPE_BYTES = 1 << 20
@@ -50,7 +53,15 @@ class Envelope:
         }
 
     def canonical(self) -> bytes:
-        """The exact bytes the log hashes as this envelope's leaf."""
+        """The exact bytes the log hashes as this envelope's leaf.
+
+        When every string is from a JSON-inert alphabet (base64, a hex key id, a plain media
+        type) the RFC 8785 form is a fixed template, built directly; otherwise the encoder runs.
+        """
+        if _INERT.match(self.payload_type) and all(_INERT.match(s.keyid) for s in self.signatures):
+            sigs = ",".join(f'{{"keyid":"{s.keyid}","sig":"{b64(s.sig)}"}}' for s in self.signatures)
+            return (f'{{"payload":"{b64(self.payload)}","payloadType":"{self.payload_type}",'
+                    f'"signatures":[{sigs}]}}').encode("ascii")
         return canonicalize(self.to_json())
 
     def countersign(self, key: SigningKey) -> Envelope:
@@ -84,8 +95,8 @@ def parse_envelope(data: bytes | str | dict[str, Any]) -> Envelope:
                 "put bulk data in a commitment and log its root"
             )
         try:
-            obj = json.loads(data)
-        except (ValueError, UnicodeDecodeError) as exc:
+            obj = parse_json(data)
+        except ValueError as exc:
             raise EnvelopeError(f"envelope is not valid JSON: {exc}") from exc
     else:
         obj = data

@@ -108,6 +108,44 @@ def consistency_ranges(old: int, new: int) -> list[tuple[int, int]]:
     return ranges
 
 
+EDGE = -1  # marks a path element that is a partial right-edge subtree: (EDGE, start)
+
+
+def inclusion_path(index: int, size: int) -> list[NodeKey]:
+    """RFC 9162 PATH(index, D[0:size]) as node addresses, bottom-up, without hashing.
+
+    Each element is a stored perfect subtree (level, index), or (EDGE, start): the partial
+    subtree [start, size) on the tree's right edge. A sibling that does not exist at a level is
+    skipped: RFC 9162's unbalanced split promotes the node instead.
+    """
+    if not 0 <= index < size:
+        raise ProofError(f"leaf index {index} is not in a tree of size {size}")
+    path: list[NodeKey] = []
+    k, level, last = index, 0, size - 1
+    while last:
+        sib = k ^ 1
+        if sib < k or (sib + 1) << level <= size:
+            path.append((level, sib))
+        elif sib <= last:
+            path.append((EDGE, sib << level))
+        k >>= 1
+        last >>= 1
+        level += 1
+    return path
+
+
+def edge_hashes(size: int, root_nodes: Sequence[bytes]) -> dict[int, bytes]:
+    """start → hash of [start, size) for every partial right-edge subtree, from the root's
+    perfect-subtree decomposition (a frontier): log n hashes, shared by every proof at `size`."""
+    keys = root_ranges(size)
+    out: dict[int, bytes] = {}
+    acc = b""
+    for (level, idx), h in zip(reversed(keys), reversed(root_nodes), strict=True):
+        acc = h if not acc else node_hash(h, acc)
+        out[idx << level] = acc
+    return out
+
+
 def hashes_for(
     ranges: Iterable[tuple[int, int]], fetch: Callable[[list[NodeKey]], Mapping[NodeKey, bytes]]
 ) -> list[bytes]:
@@ -272,7 +310,8 @@ class MemoryTree:
     def __init__(self) -> None:
         self.levels: list[list[bytes]] = [[]]
         self._frontier = Frontier()
-        self._edge_cache: dict[int, dict[NodeKey, bytes]] = {}
+        # tree size → hashes of its partial right-edge subtrees, keyed by start.
+        self._edge_cache: dict[int, dict[int, bytes]] = {}
 
     @property
     def size(self) -> int:
@@ -312,7 +351,14 @@ class MemoryTree:
         size = self.size if size is None else size
         if size > self.size:
             raise ProofError(f"tree has {self.size} leaves, not {size}")
-        return hashes_for(inclusion_ranges(index, size), self.fetch)
+        edge = self._edge_cache.get(size)
+        if edge is None:
+            if len(self._edge_cache) > 64:
+                self._edge_cache.clear()
+            roots = self.fetch(root_ranges(size))
+            edge = self._edge_cache[size] = edge_hashes(size, [roots[k] for k in root_ranges(size)])
+        levels = self.levels
+        return [edge[i] if lv == EDGE else levels[lv][i] for lv, i in inclusion_path(index, size)]
 
     def consistency_proof(self, old: int, new: int | None = None) -> list[bytes]:
         new = self.size if new is None else new

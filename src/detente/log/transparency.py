@@ -16,11 +16,12 @@ from detente.envelope.verify import KeyRing
 from detente.errors import DetenteError, NoteError, ProofError, RecordRefused, StorageError
 from detente.log.admission import Admitted, Policy, admit
 from detente.log.merkle import (
+    EDGE,
     Frontier,
     NodeKey,
-    fold_right,
+    edge_hashes,
+    inclusion_path,
     inclusion_ranges,
-    perfect_nodes,
 )
 from detente.log.merkle import hashes_for as _hashes_for
 from detente.log.note import (
@@ -127,7 +128,7 @@ class TransparencyLog:
                 ))
                 results.append(index)
             if not entries:
-                return [r for r in results if not isinstance(r, int)]  # type: ignore[misc]
+                return [r for r in results if not isinstance(r, int)]
             scp = sign_checkpoint(
                 Checkpoint(self.origin, frontier.size, frontier.root()),
                 self.operator.name, self._operator_key,
@@ -137,7 +138,7 @@ class TransparencyLog:
         # COMMIT has returned: the batch is durable, receipts may go out.
         batch_nodes = {(lv, i): h for lv, i, h in new_nodes}
         indices = [r for r in results if isinstance(r, int)]
-        proofs = self._proofs(indices, frontier.size, batch_nodes)
+        proofs = self._proofs(indices, frontier, batch_nodes)
         return [Receipt(r, note, proofs[r]) if isinstance(r, int) else r for r in results]
 
     @staticmethod
@@ -154,20 +155,23 @@ class TransparencyLog:
             ) from exc
 
     def _proofs(
-        self, indices: Sequence[int], size: int, known: dict[NodeKey, bytes]
+        self, indices: Sequence[int], frontier: Frontier, known: dict[NodeKey, bytes]
     ) -> dict[int, tuple[bytes, ...]]:
-        """Inclusion proofs for many leaves against one size, with one batched node fetch."""
-        plans = {i: inclusion_ranges(i, size) for i in indices}
-        ranges = {r for rs in plans.values() for r in rs}
-        decomposition = {r: perfect_nodes(*r) for r in ranges}
-        missing = sorted({k for ks in decomposition.values() for k in ks if k not in known})
+        """Inclusion proofs for a batch against the new size: the batch's own nodes are in
+        memory, the right edge comes from the frontier, and older nodes need one fetch."""
+        size = frontier.size
+        edge = edge_hashes(size, frontier.nodes)
+        paths = {i: inclusion_path(i, size) for i in indices}
+        missing = sorted({k for p in paths.values() for k in p if k[0] != EDGE and k not in known})
         if missing:
             known = {**known, **self.store.fetch_nodes(missing)}
         try:
-            range_hash = {r: fold_right([known[k] for k in ks]) for r, ks in decomposition.items()}
+            return {
+                i: tuple(edge[ix] if lv == EDGE else known[(lv, ix)] for lv, ix in p)
+                for i, p in paths.items()
+            }
         except KeyError as exc:
             raise StorageError(f"tree node {exc.args[0]} is missing from the store") from exc
-        return {i: tuple(range_hash[r] for r in rs) for i, rs in plans.items()}
 
     # -- reading --
 
