@@ -9,6 +9,7 @@ does. The result is the same as `TransparencyLog.append_batch`, only faster for 
 from __future__ import annotations
 
 import multiprocessing as mp
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import datetime
@@ -21,6 +22,10 @@ from detente.log.admission import Admitted, Policy, admit
 from detente.log.receipt import Receipt
 from detente.log.transparency import TransparencyLog
 from detente.model.parties import Registry
+
+#: Batches admitted ahead of the one being written: enough that the workers never wait for the
+#: writer's fsync, few enough to bound memory.
+LOOKAHEAD = 2
 
 _ring: KeyRing | None = None
 _policy: Policy | None = None
@@ -73,15 +78,16 @@ class ParallelIngestor:
         self, batches: Iterable[Sequence[bytes]]
     ) -> Iterator[list[Receipt | RecordRefused]]:
         """Append batches in order, admitting batch k+1 on the workers while batch k is written,
-        so neither the cores nor the disk wait for the other."""
-        pending: list[Future[list[Admitted | RecordRefused]]] | None = None
+        so neither the cores nor the disk wait for the other.
+
+        A refused record does not stop the stream; a DetenteError from the store does."""
+        pending: deque[list[Future[list[Admitted | RecordRefused]]]] = deque()
         for raws in batches:
-            nxt = self._submit(raws)
-            if pending is not None:
-                yield self.log.append_admitted(_gather(pending))
-            pending = nxt
-        if pending is not None:
-            yield self.log.append_admitted(_gather(pending))
+            pending.append(self._submit(raws))
+            if len(pending) > LOOKAHEAD:
+                yield self.log.append_admitted(_gather(pending.popleft()))
+        while pending:
+            yield self.log.append_admitted(_gather(pending.popleft()))
 
     def _submit(self, raws: Sequence[bytes]) -> list[Future[list[Admitted | RecordRefused]]]:
         now = self.log.clock()

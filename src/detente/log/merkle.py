@@ -19,6 +19,7 @@ from detente.errors import ProofError
 
 HASH_SIZE = 32
 EMPTY_ROOT = hashlib.sha256(b"").digest()
+_sha256 = hashlib.sha256
 
 NodeKey = tuple[int, int]  # (level, index) of a perfect subtree
 
@@ -318,23 +319,25 @@ class MemoryTree:
         return self._frontier.size
 
     def append_leaf(self, leaf: bytes) -> int:
-        return self.append_hash(leaf_hash(leaf))
+        return self.append_hash(_sha256(b"\x00" + leaf).digest())
 
     def append_hash(self, lh: bytes) -> int:
-        idx = self._frontier.size
+        # The hot loop of every in-memory build: kept free of calls and attribute chains.
+        f = self._frontier
+        idx = i = f.size
         levels = self.levels
         levels[0].append(lh)
-        h, i, level = lh, idx, 0
-        nodes = self._frontier.nodes
+        h, level = lh, 0
+        nodes = f.nodes
         while i & 1:
-            h = node_hash(nodes.pop(), h)
+            h = _sha256(b"\x01" + nodes.pop() + h).digest()
             i >>= 1
             level += 1
             if level == len(levels):
                 levels.append([])
             levels[level].append(h)
         nodes.append(h)
-        self._frontier.size = idx + 1
+        f.size = idx + 1
         return idx
 
     def fetch(self, keys: list[NodeKey]) -> dict[NodeKey, bytes]:

@@ -101,7 +101,8 @@ class TransparencyLog:
         received = format_time(self.clock())
         with self.store.writer() as txn:
             size = txn.size()
-            frontier = Frontier(size, self._frontier_nodes(txn.fetch_nodes, size))
+            old_edge = self._frontier_nodes(txn.fetch_nodes, size)
+            frontier = Frontier(size, old_edge)
             last: dict[str, int] = {}
             entries: list[StoredEntry] = []
             new_nodes: list[tuple[int, int, bytes]] = []
@@ -135,8 +136,10 @@ class TransparencyLog:
             )
             note = scp.encode()
             txn.add(entries, new_nodes, (frontier.size, note))
-        # COMMIT has returned: the batch is durable, receipts may go out.
-        batch_nodes = {(lv, i): h for lv, i, h in new_nodes}
+        # COMMIT has returned: the batch is durable, receipts may go out. Every node a proof in
+        # this batch can need is new in this batch or was on the old right edge.
+        batch_nodes = dict(zip(Frontier.keys_for(size), old_edge, strict=True))
+        batch_nodes.update(((lv, i), h) for lv, i, h in new_nodes)
         indices = [r for r in results if isinstance(r, int)]
         proofs = self._proofs(indices, frontier, batch_nodes)
         return [Receipt(r, note, proofs[r]) if isinstance(r, int) else r for r in results]
