@@ -296,26 +296,43 @@ def log_verify(
     quorum: Annotated[int | None, typer.Option(
         help="Witness cosignatures required (default: all registered).")] = None,
     workers: Annotated[int | None, typer.Option(help="Processes (default: all cores).")] = None,
+    keys: Annotated[Path | None, typer.Option(
+        help="Trusted keys.json (the registry you hold); default: the one in PATH.")] = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Recompute every hash and check every signature; exit 0 only if all hold."""
+    from detente.model.parties import Registry
+
     try:
+        trusted = None
+        if keys is not None:
+            try:
+                trusted = Registry.from_json(json.loads(keys.read_text()))
+            except (OSError, ValueError) as exc:
+                raise DetenteError(f"cannot read trusted keys {keys}: {exc}") from exc
         if (path / "entries.jsonl").exists():
-            report = verify_bundle(path, workers=workers, quorum=quorum)
+            report = verify_bundle(path, trusted=trusted, workers=workers, quorum=quorum)
+            reg = trusted or Registry.from_json(json.loads((path / "keys.json").read_text()))
         else:
             ws = Workspace.open(path, db)
-            report = verify_store(ws.store(), ws.registry(), workers=workers, quorum=quorum)
+            reg = ws.registry()
+            if trusted is not None and trusted.to_json() != reg.to_json():
+                raise DetenteError("the workspace registry differs from the trusted keys")
+            report = verify_store(ws.store(), reg, workers=workers, quorum=quorum)
     except DetenteError as exc:
         fail(exc, as_json, code=2)
+    operator = vkey(reg.operator.note_name or "", reg.operator.public_key)
     if as_json:
-        _emit(report.to_json())
+        _emit({**report.to_json(), "operator_vkey": operator, "trusted_keys": keys is not None})
     elif report.ok:
         out.print(
             f"[green]OK[/]: {report.entries} entries, checkpoint size {report.size}, root "
             f"{b64(report.root)}; cosigned by {', '.join(report.cosigned_by) or 'no witness'}; "
             f"{report.checkpoints} historic checkpoints consistent", highlight=False,
         )
+        note = "" if keys else " (from PATH itself: pass --keys with the registry you trust)"
+        out.print(f"log operator key {operator}{note}", highlight=False, soft_wrap=True)
     else:
         where = f" at leaf {report.index}" if report.index is not None else ""
         err.print(f"[bold red]FAILED[/]{where}: {report.error}", highlight=False)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from detente.errors import ConfigError
 from detente.log.audit import AuditReport, audit
+from detente.log.note import SignedCheckpoint
 from detente.log.store import LogStore
 from detente.model.parties import Registry
 from detente.workspace import witness_vkeys
@@ -60,9 +61,23 @@ def _lines(path: Path) -> Iterator[bytes]:
             yield line[:-1] if line.endswith(b"\n") else line
 
 
-def verify_bundle(path: Path, *, workers: int | None = None, quorum: int | None = None) -> AuditReport:
+def verify_bundle(
+    path: Path,
+    *,
+    trusted: Registry | None = None,
+    workers: int | None = None,
+    quorum: int | None = None,
+) -> AuditReport:
+    """Verify a bundle. Pass `trusted` (the registry you hold from the agreement): a bundle's own
+    keys.json proves only that the bundle is self-consistent, not whose log it is."""
     try:
         registry = Registry.from_json(json.loads((path / "keys.json").read_text()))
+        if trusted is not None and registry.to_json() != trusted.to_json():
+            return AuditReport(error=(
+                "the bundle's keys.json differs from the trusted registry: the bundle is not "
+                "signed by the keys you hold; compare the log operator and party keys"
+            ))
+        registry = trusted or registry
         latest = (path / "checkpoint").read_text()
         history: list[str] = []
         hist_path = path / "checkpoints.jsonl"
@@ -81,15 +96,26 @@ def verify_store(
     if latest is None:
         return AuditReport(error="the log is empty: no checkpoint to verify against")
     history = [n for _, n in store.checkpoints()]
+    # Check what the checkpoint read above covers; appends racing this check come after it.
+    size = SignedCheckpoint.parse(latest).checkpoint.size
+    history = [n for n in history if SignedCheckpoint.parse(n).checkpoint.size <= size]
     indices: list[int] = []
 
     def leaves() -> Iterator[bytes]:
         for e in store.iter_entries():
+            if e.index >= size:
+                return
             indices.append(e.index)
             yield e.leaf
 
+    def leaf_hashes() -> Iterator[tuple[int, bytes]]:
+        for i, h in store.iter_leaf_hashes():
+            if i >= size:
+                return
+            yield i, h
 
-    return audit(registry, leaves(), latest, history, stored_hashes=store.iter_leaf_hashes(),
+
+    return audit(registry, leaves(), latest, history, stored_hashes=leaf_hashes(),
                  indices=_IndexFeed(indices), workers=workers, quorum=quorum)
 
 

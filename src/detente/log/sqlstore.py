@@ -8,7 +8,7 @@ and the tree never forks inside the database.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -210,13 +210,19 @@ class SQLStore(LogStore):
         except DatabaseError as exc:
             raise StorageError(f"the log database is unreadable: {exc.orig}") from exc
 
-    def replace_checkpoint(self, size: int, note: str) -> None:
-        with self.engine.begin() as conn:
-            res = conn.execute(
-                checkpoints_t.update().where(checkpoints_t.c.size == size).values(note=note)
+    def amend_checkpoint(self, size: int, amend: Callable[[str], str]) -> str:
+        with self.writer() as txn:
+            conn = txn.conn  # type: ignore[attr-defined]
+            old = conn.execute(
+                select(checkpoints_t.c.note).where(checkpoints_t.c.size == size)
+            ).scalar()
+            if old is None:
+                raise StorageError(f"no checkpoint of size {size} to amend")
+            new = amend(str(old))
+            conn.execute(
+                checkpoints_t.update().where(checkpoints_t.c.size == size).values(note=new)
             )
-            if res.rowcount != 1:
-                raise StorageError(f"no checkpoint of size {size} to update")
+            return new
 
     # -- reads --
 

@@ -9,7 +9,7 @@ knows about records, parties or treaties.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
@@ -79,8 +79,9 @@ class LogStore(ABC):
     def checkpoints(self) -> list[tuple[int, str]]: ...
 
     @abstractmethod
-    def replace_checkpoint(self, size: int, note: str) -> None:
-        """Store `note` for `size`; used only to attach cosignatures to the same checkpoint text."""
+    def amend_checkpoint(self, size: int, amend: Callable[[str], str]) -> str:
+        """Replace the note stored for `size` by `amend(note)` atomically (no lost update when
+        witnesses cosign at once); used only to attach cosignatures. Returns the new note."""
 
     @abstractmethod
     def close(self) -> None: ...

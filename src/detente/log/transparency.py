@@ -224,13 +224,20 @@ class TransparencyLog:
 
     def add_cosignature(self, size: int, sig: NoteSignature) -> SignedCheckpoint:
         """Attach a registered witness's cosignature to the stored checkpoint of `size`."""
-        scp = self.checkpoint_at(size)
-        for v in self.witness_verifiers().values():
-            if v.name == sig.name and v.key_id == sig.key_id:
+        witness = next(
+            (v for v in self.witness_verifiers().values()
+             if v.name == sig.name and v.key_id == sig.key_id),
+            None,
+        )
+        if witness is not None:
+
+            def amend(text: str) -> str:
+                scp = open_checkpoint(text, self.operator, self.origin)
                 note = scp.note.with_signature(sig)
-                verify_cosignature(note, v)
-                self.store.replace_checkpoint(size, note.encode())
-                return SignedCheckpoint(scp.checkpoint, note)
+                verify_cosignature(note, witness)
+                return note.encode()
+
+            return SignedCheckpoint.parse(self.store.amend_checkpoint(size, amend))
         raise NoteError(
             f"cosignature by {sig.name!r} (key ID {sig.key_id.hex()}) is not from a registered "
             "witness"

@@ -27,6 +27,8 @@ RECORD_KINDS: dict[str, frozenset[Role]] = {
     "inspection-report": frozenset({Role.INSPECTOR}),
 }
 
+HEADER_FIELDS = ("author", "body", "kind", "log", "seq", "signed_at")
+
 _KIND = re.compile(r"^[a-z][a-z0-9-]{0,63}$")
 _TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 
@@ -69,10 +71,13 @@ class Header:
         """Read and check the header fields; raise ValueError naming the bad field."""
         if not isinstance(payload, dict):
             raise ValueError("payload must be a JSON object")
-        missing = [f for f in ("kind", "author", "seq", "signed_at", "log", "body")
-                   if f not in payload]
+        missing = [f for f in HEADER_FIELDS if f not in payload]
         if missing:
             raise ValueError(f"payload is missing field(s): {', '.join(missing)}")
+        if len(payload) != len(HEADER_FIELDS):
+            extra = sorted(set(payload) - set(HEADER_FIELDS))
+            raise ValueError(f"payload has unknown top-level field(s) {', '.join(extra)}; "
+                             "put record content under 'body'")
         kind, author, seq = payload["kind"], payload["author"], payload["seq"]
         if not isinstance(kind, str) or not _KIND.match(kind):
             raise ValueError(f"field 'kind' must be a lower-case record kind, got {kind!r}")
