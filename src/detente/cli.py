@@ -84,8 +84,8 @@ def keygen(
     except DetenteError as exc:
         fail(exc, as_json)
     if as_json:
-        _emit({"ok": True, "private_key": str(out_dir / f"{stem}.key"),
-               "public_key": str(out_dir / f"{stem}.pub.json"), **pub})
+        _emit({**pub, "ok": True, "private_key_file": str(out_dir / f"{stem}.key"),
+               "public_key_file": str(out_dir / f"{stem}.pub.json")})
     else:
         out.print(f"wrote {out_dir / (stem + '.key')} (0600) and {out_dir / (stem + '.pub.json')}")
         out.print(f"key id {pub['keyid']}")

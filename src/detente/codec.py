@@ -9,6 +9,7 @@ import hashlib
 from detente.errors import DetenteError
 
 PUBLIC_KEY_SIZE = 32
+_URLSAFE = str.maketrans("-_", "+/")
 
 
 def key_id(public_key: bytes) -> str:
@@ -31,9 +32,11 @@ def unb64(text: str, *, what: str) -> bytes:
         pass
     except (ValueError, TypeError) as exc:
         raise ValueError(f"{what} is not valid base64: {exc}") from exc
+    if not ("-" in text or "_" in text) or "+" in text or "/" in text:
+        raise ValueError(f"{what} is not valid base64")
+    # URL-safe alphabet (DSSE allows it): translate, restore padding, decode just as strictly.
+    std = text.translate(_URLSAFE) + "=" * (-len(text) % 4)
     try:
-        if "-" in text or "_" in text:
-            return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-        return base64.b64decode(text, validate=True)
+        return binascii.a2b_base64(std, strict_mode=True)
     except (binascii.Error, ValueError, TypeError) as exc:
         raise ValueError(f"{what} is not valid base64: {exc}") from exc

@@ -17,7 +17,11 @@ from detente.errors import CanonicalizationError, DetenteError
 MAX_SAFE = 2**53 - 1
 
 safe_ints = st.integers(min_value=-MAX_SAFE, max_value=MAX_SAFE)
-finite_floats = st.floats(allow_nan=False, allow_infinity=False)
+# Integral doubles with 2^53 ≤ |v| < 1e21 print as bare digits in RFC 8785, indistinguishable from
+# an out-of-range integer; Détente refuses them (test_ambiguous_integral_floats_are_refused).
+finite_floats = st.floats(allow_nan=False, allow_infinity=False).filter(
+    lambda f: not (f.is_integer() and 2**53 - 1 < abs(f) < 1e21)
+)
 # st.text() draws from all of Unicode except surrogates: control characters, BMP and non-BMP.
 any_text = st.text(max_size=12)
 bmp_text = st.text(st.characters(max_codepoint=0xFFFF, exclude_categories=("Cs",)), max_size=12)
@@ -246,9 +250,8 @@ def test_parse_canonical_accepts(data: bytes) -> None:
 @given(st.dictionaries(any_text, safe_ints, min_size=2, max_size=6))
 def test_any_other_key_order_is_refused(obj: dict[str, int]) -> None:
     canonical = canonicalize(obj)
-    reordered = "{" + ",".join(
-        json.dumps(k, ensure_ascii=False) + ":" + str(v) for k, v in reversed(list(json.loads(canonical).items()))
-    ) + "}"
+    items = reversed(list(json.loads(canonical).items()))
+    reordered = "{" + ",".join(json.dumps(k, ensure_ascii=False) + ":" + str(v) for k, v in items) + "}"
     with pytest.raises(CanonicalizationError):
         parse_canonical(reordered.encode())
 
@@ -261,3 +264,14 @@ def test_inserted_whitespace_is_refused(value: Any) -> None:
     spaced = data[:1] + b" " + data[1:]
     with pytest.raises(CanonicalizationError):
         parse_canonical(spaced)
+
+
+@pytest.mark.parametrize("f", [2.0**53, -(2.0**53), 1e20, 9.999999999999999e20])
+def test_ambiguous_integral_floats_are_refused(f: float) -> None:
+    """RFC 8785 would print these as bare integers outside ±(2^53−1): refused both ways."""
+    with pytest.raises(CanonicalizationError):
+        canonicalize(f)
+    with pytest.raises(CanonicalizationError):
+        canonicalize({"x": [f]})
+    assert canonicalize(1e21) == b"1e+21"
+    assert canonicalize(2.0**53 - 1) == b"9007199254740991"

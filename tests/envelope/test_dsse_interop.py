@@ -20,7 +20,7 @@ from securesystemslib.exceptions import VerificationError
 from securesystemslib.signer import CryptoSigner, SSlibKey
 
 from detente.envelope.canonical import canonicalize
-from detente.envelope.dsse import Envelope, Signature, parse_envelope, pae, sign
+from detente.envelope.dsse import Envelope, Signature, pae, parse_envelope, sign
 from detente.envelope.keys import SigningKey, Verifier
 from detente.envelope.verify import KeyRing, verify_record
 from detente.errors import RecordRefused
@@ -112,7 +112,8 @@ def test_sslib_envelope_verifies_in_detente_fresh_key() -> None:
     payload = b"any bytes \x00\xff"
     data = sslib_sign("text/plain", payload, signer)
     env = parse_envelope(data)
-    assert env.payload == payload and env.payload_type == "text/plain"
+    assert env.payload == payload
+    assert env.payload_type == "text/plain"
     assert env.signatures[0].keyid == signer.public_key.keyid
     public = bytes.fromhex(signer.public_key.keyval["public"])
     assert Verifier(public).verify(env.pae(), env.signatures[0].sig)
@@ -123,7 +124,8 @@ def test_sslib_signed_record_passes_verify_record(keys: Any, keyring: KeyRing, p
     body = canonicalize(payload(author="US"))
     data = sslib_sign(payload_type("declaration"), body, sslib_signer(keys.us))
     rec = verify_record(parse_envelope(data), keyring)
-    assert rec.header.author == "US" and rec.header.kind == "declaration"
+    assert rec.header.author == "US"
+    assert rec.header.kind == "declaration"
     assert rec.signers == ("US",)
 
 

@@ -60,7 +60,8 @@ def test_key_id_is_hex_sha256_of_raw_public_key() -> None:
     expected = hashlib.sha256(bytes.fromhex(pub)).hexdigest()
     assert key.keyid == expected
     assert key_id(key.public_key) == expected
-    assert len(expected) == 64 and expected == expected.lower()
+    assert len(expected) == 64
+    assert expected == expected.lower()
 
 
 @pytest.mark.parametrize("length", [0, 31, 33, 64])

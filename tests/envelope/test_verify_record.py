@@ -255,7 +255,10 @@ def test_signed_at_must_be_a_real_rfc3339_time(
 # --- admission ----------------------------------------------------------------------------------
 
 
-def admit_code(raw: Any, keyring: KeyRing, now: Any, policy: Policy = Policy()) -> str:
+DEFAULT_POLICY = Policy()
+
+
+def admit_code(raw: Any, keyring: KeyRing, now: Any, policy: Policy = DEFAULT_POLICY) -> str:
     with pytest.raises(RecordRefused) as info:
         admit(raw, keyring, now=now, policy=policy)
     return info.value.code

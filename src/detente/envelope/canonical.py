@@ -37,20 +37,23 @@ def _risky(data: bytes) -> bool:
 
 
 def _fast_path_ok(value: Any) -> bool:
-    """True when `value` holds only types whose fast encoding equals RFC 8785's."""
+    """True when `value` holds only types whose fast encoding equals RFC 8785's.
+
+    Walks the whole value even once the answer is False, because it also refuses numbers that
+    cannot be represented unambiguously.
+    """
+    fast = True
     stack = [value]
     while stack:
         v = stack.pop()
         t = type(v)
         if t is str:
             if not v.isascii() and any(ord(c) > 0xFFFF for c in v):
-                return False
+                fast = False
         elif t is dict:
             for k, item in v.items():
-                if type(k) is not str:
-                    return False
-                if not k.isascii() and any(ord(c) > 0xFFFF for c in k):
-                    return False
+                if type(k) is not str or (not k.isascii() and any(ord(c) > 0xFFFF for c in k)):
+                    fast = False
                 stack.append(item)
         elif t is list or t is tuple:
             stack.extend(v)
@@ -60,11 +63,20 @@ def _fast_path_ok(value: Any) -> bool:
                     f"integer {v} is outside the IEEE-754 safe range (±2^53−1) that RFC 8785 "
                     "can represent exactly; send it as a string"
                 )
+        elif t is float:
+            # RFC 8785 prints integral doubles below 1e21 as bare digits, indistinguishable
+            # from an integer literal; beyond ±(2^53−1) that integer is not what was meant.
+            if v.is_integer() and _MAX_SAFE < abs(v) < 1e21:
+                raise CanonicalizationError(
+                    f"number {v!r} would print as the integer {int(v)}, outside the safe range "
+                    "±(2^53−1); send it as a string"
+                )
+            fast = False
         elif t is bool or v is None:
             continue
         else:
-            return False
-    return True
+            fast = False
+    return fast
 
 
 def canonicalize(value: Any) -> bytes:

@@ -68,7 +68,10 @@ def admit(
             "this log",
             code="wrong-log",
         )
-    skew = abs(parse_time(h.signed_at) - now)
+    try:
+        skew = abs(parse_time(h.signed_at) - now)
+    except ValueError as exc:  # verify_record checked it; kept as a guard, never a crash
+        raise RecordRefused(f"record header: {exc}", code="malformed") from exc
     if skew > policy.clock_tolerance:
         raise RecordRefused(
             f"signed_at {h.signed_at} is {int(skew.total_seconds())} s from the log's clock, "

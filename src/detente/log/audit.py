@@ -114,16 +114,26 @@ def _results(
     # Pool.imap reads its input as fast as it can; the semaphore keeps only a few chunks in
     # flight so a million-entry log is never held in memory at once.
     slots = threading.BoundedSemaphore(workers * 4)
+    stop = threading.Event()
 
     def throttled() -> Iterator[tuple[int, list[bytes]]]:
+        # Runs on the pool's task thread; it must give up when the consumer stops early (a bad
+        # leaf found), or the pool's shutdown would wait for it forever.
         for c in _chunks(it):
-            slots.acquire()
+            while not slots.acquire(timeout=0.05):
+                if stop.is_set():
+                    return
+            if stop.is_set():
+                return
             yield c
 
     with ctx.Pool(workers, initializer=_init_worker, initargs=(registry.to_json(),)) as pool:
-        for result in pool.imap(_check_chunk, throttled(), chunksize=1):
-            slots.release()
-            yield result
+        try:
+            for result in pool.imap(_check_chunk, throttled(), chunksize=1):
+                slots.release()
+                yield result
+        finally:
+            stop.set()
 
 
 # -- parent side ---------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from detente.errors import ConfigError
+from detente.errors import ConfigError, DetenteError
 from detente.log.audit import AuditReport, audit
 from detente.log.note import SignedCheckpoint
 from detente.log.store import LogStore
@@ -30,10 +30,14 @@ def export_bundle(store: LogStore, registry: Registry, out: Path) -> int:
     latest = store.checkpoint()
     if latest is None:
         raise ConfigError("the log is empty; append a record before exporting")
+    # Export exactly what the checkpoint read above covers; appends racing the export follow it.
+    size = SignedCheckpoint.parse(latest).checkpoint.size
     out.mkdir(parents=True, exist_ok=True)
     n = 0
     with open(out / "entries.jsonl", "wb") as fh:
         for e in store.iter_entries():
+            if e.index >= size:
+                break
             fh.write(e.leaf + b"\n")
             n += 1
         fh.flush()
@@ -43,8 +47,9 @@ def export_bundle(store: LogStore, registry: Registry, out: Path) -> int:
     keys["witness_vkeys"] = witness_vkeys(registry)
     (out / "keys.json").write_text(json.dumps(keys, indent=2) + "\n")
     with open(out / "checkpoints.jsonl", "w") as fh:
-        for _, note in store.checkpoints():
-            fh.write(json.dumps({"note": note}) + "\n")
+        for cp_size, note in store.checkpoints():
+            if cp_size <= size:
+                fh.write(json.dumps({"note": note}) + "\n")
     (out / "checkpoint").write_text(latest)
     return n
 
@@ -92,13 +97,15 @@ def verify_bundle(
 def verify_store(
     store: LogStore, registry: Registry, *, workers: int | None = None, quorum: int | None = None
 ) -> AuditReport:
-    latest = store.checkpoint()
-    if latest is None:
-        return AuditReport(error="the log is empty: no checkpoint to verify against")
-    history = [n for _, n in store.checkpoints()]
-    # Check what the checkpoint read above covers; appends racing this check come after it.
-    size = SignedCheckpoint.parse(latest).checkpoint.size
-    history = [n for n in history if SignedCheckpoint.parse(n).checkpoint.size <= size]
+    try:
+        latest = store.checkpoint()
+        if latest is None:
+            return AuditReport(error="the log is empty: no checkpoint to verify against")
+        # Check what the checkpoint read here covers; appends racing this check come after it.
+        size = SignedCheckpoint.parse(latest).checkpoint.size
+        history = [n for s, n in store.checkpoints() if s <= size]
+    except DetenteError as exc:
+        return AuditReport(error=f"stored checkpoints are unreadable: {exc.message}")
     indices: list[int] = []
 
     def leaves() -> Iterator[bytes]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import re
 import struct
 from dataclasses import dataclass
 
@@ -27,6 +28,7 @@ SIG_ED25519 = 0x01
 SIG_COSIGNATURE_V1 = 0x04
 MAX_SIGNATURES = 100
 _DASH = "— "  # U+2014 EM DASH, then a space
+_DECIMAL = re.compile(r"0|[1-9][0-9]{0,19}")
 
 
 def note_key_id(name: str, sig_type: int, public_key: bytes) -> bytes:
@@ -47,7 +49,8 @@ class NoteVerifier:
 
     @classmethod
     def from_vkey(cls, text: str) -> NoteVerifier:
-        parts = text.split("+")
+        parts = text.split("+", 2)  # base64 key material may itself contain '+'
+
         if len(parts) != 3:
             raise NoteError(f"verifier key {text!r} is not <name>+<hash>+<key>")
         name, kid, material = parts
@@ -183,7 +186,7 @@ class Checkpoint:
         origin, size_s, root_s, *ext = lines[:-1]
         if not origin:
             raise NoteError("checkpoint origin line is empty")
-        if not size_s.isdigit() or (size_s != "0" and size_s.startswith("0")):
+        if not _DECIMAL.fullmatch(size_s):
             raise NoteError(f"checkpoint size {size_s!r} is not a decimal without leading zeros")
         try:
             root = base64.b64decode(root_s, validate=True)

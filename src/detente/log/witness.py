@@ -66,7 +66,10 @@ class Witness:
         evidence = {"kind": kind, "origin": self.origin, "previous": old, "presented": new,
                     "detail": detail}
         stamp = int(self.clock() * 1000)
-        path = self.state_dir / "evidence" / f"{kind}-{stamp}.json"
+        folder = self.state_dir / "evidence"
+        n = 0
+        while (path := folder / f"{kind}-{stamp}-{n}.json").exists():
+            n += 1  # never overwrite evidence, even two refusals in one clock tick
         atomic_write(path, json.dumps(evidence, indent=2).encode())
         return ForkDetected(
             f"{kind}: the log presented a checkpoint that does not extend the one this witness "

@@ -30,7 +30,7 @@ RECORD_KINDS: dict[str, frozenset[Role]] = {
 HEADER_FIELDS = ("author", "body", "kind", "log", "seq", "signed_at")
 
 _KIND = re.compile(r"^[a-z][a-z0-9-]{0,63}$")
-_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
 
 
 def payload_type(kind: str) -> str:
@@ -51,9 +51,10 @@ def format_time(t: datetime) -> str:
 
 def parse_time(text: str) -> datetime:
     """RFC 3339 UTC with second precision and a 'Z', the only form records use."""
-    if not isinstance(text, str) or not _TIME.match(text):
+    if not isinstance(text, str) or not _TIME.fullmatch(text):
         raise ValueError(f"time {text!r} must be RFC 3339 UTC like 2022-03-01T00:00:00Z")
-    # By hand: strptime costs ~12 µs, a measurable share of the log's ingest budget.
+    # By hand: strptime costs ~12 µs, a measurable share of the log's ingest budget. datetime()
+    # itself refuses impossible dates (month 13, 30 February, hour 25) with ValueError.
     return datetime(int(text[0:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]),
                     int(text[14:16]), int(text[17:19]), tzinfo=UTC)
 
@@ -86,9 +87,10 @@ class Header:
         if type(seq) is not int or seq < 1:
             raise ValueError(f"field 'seq' must be a positive integer, got {seq!r}")
         signed_at = payload["signed_at"]
-        if not isinstance(signed_at, str) or not _TIME.match(signed_at):
-            raise ValueError(f"field 'signed_at' must be RFC 3339 UTC like 2022-03-01T00:00:00Z, "
-                             f"got {signed_at!r}")
+        try:
+            parse_time(signed_at)  # the format, and a real date and time
+        except ValueError as exc:
+            raise ValueError(f"field 'signed_at': {exc}") from exc
         if not isinstance(payload["log"], str):
             raise ValueError("field 'log' must be the log origin string")
         if not isinstance(payload["body"], dict):

@@ -1,0 +1,190 @@
+"""Fixtures for the log tests: a workspace with two parties (US, RU), each with a signing key and
+a witness key, a fixed clock, and helpers to sign records, snapshot the database and tamper."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from detente.envelope.keys import SigningKey
+from detente.log.note import NoteVerifier
+from detente.log.sqlstore import SQLStore
+from detente.log.transparency import TransparencyLog
+from detente.log.witness import Witness
+from detente.model.parties import Role
+from detente.records import make_record
+from detente.workspace import DB_FILE, Workspace
+
+LOG_ORIGIN = "detente.test/log-suite"
+OPERATOR_NOTE_NAME = "log.detente.test"
+WITNESS_NOTE_NAMES = {"US": "witness.us.detente.test", "RU": "witness.ru.detente.test"}
+#: The log's clock in these tests; records are signed at this instant unless a test says otherwise.
+FIXED_NOW = datetime(2022, 3, 1, 12, 0, 0, tzinfo=UTC)
+#: The witnesses' clock (seconds since the epoch), fixed so cosignatures are reproducible.
+WITNESS_TIME = 1_646_136_000.0
+AUTHOR_ROLES = frozenset({Role.DECLARANT, Role.INSPECTOR})
+TABLES = ("entries", "nodes", "checkpoints", "meta")
+
+
+def fixed_clock() -> datetime:
+    return FIXED_NOW
+
+
+def make_workspace(path: Path, origin: str = LOG_ORIGIN) -> Workspace:
+    """A fresh workspace: a new operator key, parties US and RU with author and witness keys."""
+    ws = Workspace.create(path, origin, operator_name=OPERATOR_NOTE_NAME)
+    for pid, name in (("US", "United States"), ("RU", "Russian Federation")):
+        ws.add_party(pid, name, roles=AUTHOR_ROLES, witness_name=WITNESS_NOTE_NAMES[pid])
+    return ws
+
+
+def clone_workspace(src: Workspace, path: Path) -> Workspace:
+    """A second workspace with the same registry and the same operator key but its own, empty
+    log: what an operator needs to show two different histories under one key."""
+    ws = Workspace.create(path, src.registry().origin, operator_name=OPERATOR_NOTE_NAME)
+    ws.keys_path.write_text(src.keys_path.read_text())
+    for f in src.secrets.iterdir():
+        (ws.secrets / f.name).unlink(missing_ok=True)
+        (ws.secrets / f.name).write_bytes(f.read_bytes())
+    return ws
+
+
+def db_counts(db: Path) -> dict[str, int]:
+    """Row counts of every table, read with the sqlite3 module (independent of the store)."""
+    con = sqlite3.connect(db)
+    try:
+        return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
+    finally:
+        con.close()
+
+
+def sql(db: Path, statement: str, *params: Any) -> list[tuple[Any, ...]]:
+    """Run one statement on the database directly (sqlite3 handles the WAL) and commit."""
+    con = sqlite3.connect(db)
+    try:
+        rows = con.execute(statement, params).fetchall()
+        con.commit()
+        return rows
+    finally:
+        con.close()
+
+
+def wal_checkpoint(db: Path) -> None:
+    """Fold the WAL into the main database file, leaving the WAL empty."""
+    con = sqlite3.connect(db)
+    try:
+        busy, _, _ = con.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        assert busy == 0, "another connection still holds the database"
+    finally:
+        con.close()
+
+
+@dataclass
+class LogEnv:
+    """A workspace plus the helpers most log tests need."""
+
+    ws: Workspace
+    keys: dict[str, SigningKey]
+    next_seq: dict[str, int] = field(default_factory=lambda: {"US": 1, "RU": 1})
+    _stores: list[SQLStore] = field(default_factory=list)
+
+    @property
+    def db(self) -> Path:
+        return self.ws.path / DB_FILE
+
+    @property
+    def origin(self) -> str:
+        return self.ws.registry().origin
+
+    @property
+    def operator(self) -> NoteVerifier:
+        reg = self.ws.registry()
+        return NoteVerifier(reg.operator.note_name or "", reg.operator.public_key)
+
+    def log(self, **kwargs: Any) -> TransparencyLog:
+        kwargs.setdefault("clock", fixed_clock)
+        log = self.ws.log(**kwargs)
+        self._stores.append(log.store)  # type: ignore[arg-type]
+        return log
+
+    def store(self) -> SQLStore:
+        s = self.ws.store()
+        self._stores.append(s)
+        return s
+
+    def close(self) -> None:
+        for s in self._stores:
+            s.close()
+        self._stores.clear()
+
+    def record(
+        self,
+        party: str = "US",
+        *,
+        seq: int | None = None,
+        body: dict[str, Any] | None = None,
+        kind: str = "declaration",
+        key: SigningKey | None = None,
+        log: str | None = None,
+        signed_at: datetime = FIXED_NOW,
+    ) -> bytes:
+        """The canonical bytes of a signed record; `seq` defaults to the party's next number."""
+        if seq is None:
+            seq = self.next_seq[party]
+            self.next_seq[party] += 1
+        env = make_record(
+            kind, party, seq, {"n": seq} if body is None else body,
+            key or self.keys[party], log=log or self.origin, signed_at=signed_at,
+        )
+        return env.canonical()
+
+    def records(self, n: int, parties: tuple[str, ...] = ("US", "RU")) -> list[bytes]:
+        """`n` valid records, alternating between `parties`."""
+        return [self.record(parties[i % len(parties)]) for i in range(n)]
+
+    def witness(self, party: str, *, clock: Callable[[], float] | None = None) -> Witness:
+        w = self.ws.witness(party)
+        if clock is not None:
+            w.clock = clock
+        else:
+            w.clock = lambda: WITNESS_TIME
+        return w
+
+    def witnesses(self) -> dict[str, Witness]:
+        return {p: self.witness(p) for p in ("US", "RU")}
+
+    def snapshot(self, log: TransparencyLog) -> tuple[int, str | None, dict[str, int]]:
+        """Everything a refusal must leave alone: size, latest checkpoint text, row counts."""
+        return log.size(), log.store.checkpoint(), db_counts(self.db)
+
+
+def new_env(path: Path) -> LogEnv:
+    ws = make_workspace(path)
+    return LogEnv(ws, {p: ws.party_key(p) for p in ("US", "RU")})
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Iterator[LogEnv]:
+    e = new_env(tmp_path / "ws")
+    yield e
+    e.close()
+
+
+@pytest.fixture
+def env_factory(tmp_path: Path) -> Iterator[Callable[[str], LogEnv]]:
+    made: list[LogEnv] = []
+
+    def make(name: str) -> LogEnv:
+        e = new_env(tmp_path / name)
+        made.append(e)
+        return e
+
+    yield make
+    for e in made:
+        e.close()
