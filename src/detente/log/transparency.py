@@ -19,11 +19,12 @@ from detente.log.merkle import (
     EDGE,
     Frontier,
     NodeKey,
+    consistency_ranges,
     edge_hashes,
+    hashes_for,
     inclusion_path,
     inclusion_ranges,
 )
-from detente.log.merkle import hashes_for as _hashes_for
 from detente.log.note import (
     SIG_COSIGNATURE_V1,
     Checkpoint,
@@ -203,15 +204,13 @@ class TransparencyLog:
         """A receipt for leaf `index` against the checkpoint of `size` (latest if None)."""
         scp = self.latest() if size is None else self.checkpoint_at(size)
         n = scp.checkpoint.size
-        proof = tuple(_hashes_for(inclusion_ranges(index, n), self.store.fetch_nodes))
+        proof = tuple(hashes_for(inclusion_ranges(index, n), self.store.fetch_nodes))
         return Receipt(index, scp.encode(), proof)
 
     def consistency_proof(self, old: int, new: int) -> list[bytes]:
-        from detente.log.merkle import consistency_ranges
-
         if new > self.size():
             raise ProofError(f"the log has {self.size()} entries, not {new}")
-        return _hashes_for(consistency_ranges(old, new), self.store.fetch_nodes)
+        return hashes_for(consistency_ranges(old, new), self.store.fetch_nodes)
 
     # -- cosignatures --
 
