@@ -15,8 +15,8 @@ from detente.codec import b64
 from detente.envelope.keys import SigningKey, read_private_key, write_private_key
 from detente.errors import DetenteError, RecordRefused
 from detente.log.bundle import export_bundle, verify_bundle, verify_store
-from detente.log.note import NoteVerifier, vkey
 from detente.log.receipt import Receipt
+from detente.log.trust import operator_verifier
 from detente.model.parties import PartyKey, Role
 from detente.workspace import Workspace
 
@@ -105,7 +105,7 @@ def init(
         reg = ws.registry()
     except DetenteError as exc:
         fail(exc, as_json)
-    v = vkey(reg.operator.note_name or "", reg.operator.public_key)
+    v = operator_verifier(reg).vkey
     if as_json:
         _emit({"ok": True, "workspace": str(workspace), "origin": origin, "operator_vkey": v})
     else:
@@ -322,7 +322,7 @@ def log_verify(
             report = verify_store(ws.store(), reg, workers=workers, quorum=quorum)
     except DetenteError as exc:
         fail(exc, as_json, code=2)
-    operator = vkey(reg.operator.note_name or "", reg.operator.public_key)
+    operator = operator_verifier(reg).vkey
     if as_json:
         _emit({**report.to_json(), "operator_vkey": operator, "trusted_keys": keys is not None})
     elif report.ok:
@@ -362,4 +362,4 @@ def main() -> None:
     app()
 
 
-__all__ = ["NoteVerifier", "app", "main"]
+__all__ = ["app", "main"]

@@ -19,9 +19,9 @@ from pathlib import Path
 from detente.envelope.keys import SigningKey, read_private_key, write_private_key
 from detente.errors import ConfigError
 from detente.fsutil import atomic_write
-from detente.log.note import SIG_COSIGNATURE_V1, NoteVerifier
 from detente.log.sqlstore import SQLStore, sqlite_url
 from detente.log.transparency import TransparencyLog
+from detente.log.trust import operator_verifier
 from detente.log.witness import Witness
 from detente.model.parties import Party, PartyKey, Registry, Role
 
@@ -123,16 +123,9 @@ class Workspace:
         reg = self.registry()
         for pid, k in reg.witnesses():
             if pid == party:
-                operator = NoteVerifier(reg.operator.note_name or "", reg.operator.public_key)
                 return Witness(
                     k.note_name or "", read_private_key(self.secrets / f"{party}-witness.key"),
-                    operator, reg.origin, self.path / "witness" / party,
+                    operator_verifier(reg), reg.origin, self.path / "witness" / party,
                 )
         raise ConfigError(f"party {party} has no registered witness key")
 
-
-def witness_vkeys(reg: Registry) -> dict[str, str]:
-    return {
-        pid: NoteVerifier(k.note_name or "", k.public_key, SIG_COSIGNATURE_V1).vkey
-        for pid, k in reg.witnesses()
-    }

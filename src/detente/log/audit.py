@@ -24,8 +24,9 @@ from detente.envelope.dsse import parse_envelope
 from detente.envelope.verify import KeyRing, verify_record
 from detente.errors import DetenteError, NoteError, StorageError, VerificationFailed
 from detente.log.merkle import Frontier, leaf_hash
-from detente.log.note import SIG_COSIGNATURE_V1, NoteVerifier, SignedCheckpoint, open_checkpoint
+from detente.log.note import SignedCheckpoint, open_checkpoint
 from detente.log.note import verify_cosignature as _verify_cosig
+from detente.log.trust import operator_verifier, witness_verifiers
 from detente.model.parties import Registry
 
 CHUNK = 4096
@@ -142,16 +143,15 @@ def _results(
 def _check_checkpoints(
     registry: Registry, latest: str, history: Sequence[str], report: AuditReport, quorum: int | None
 ) -> tuple[SignedCheckpoint, dict[int, bytes]]:
-    operator = NoteVerifier(registry.operator.note_name or "", registry.operator.public_key)
+    operator = operator_verifier(registry)
     try:
         scp = open_checkpoint(latest, operator, registry.origin)
     except NoteError as exc:
         raise VerificationFailed(f"checkpoint: {exc}") from exc
     report.size, report.root = scp.checkpoint.size, scp.checkpoint.root
-    witnesses = registry.witnesses()
+    witnesses = witness_verifiers(registry)
     report.witnesses = len(witnesses)
-    for pid, k in witnesses:
-        v = NoteVerifier(k.note_name or "", k.public_key, SIG_COSIGNATURE_V1)
+    for pid, v in witnesses.items():
         if scp.note.signature_for(v) is None:
             continue
         try:
@@ -161,7 +161,7 @@ def _check_checkpoints(
         report.cosigned_by.append(pid)
     need = len(witnesses) if quorum is None else quorum
     if len(report.cosigned_by) < need:
-        missing = sorted({p for p, _ in witnesses} - set(report.cosigned_by))
+        missing = sorted(set(witnesses) - set(report.cosigned_by))
         raise VerificationFailed(
             f"checkpoint of size {report.size} has {len(report.cosigned_by)} of the {need} "
             f"witness cosignatures required (missing: {', '.join(missing)}); ask those "

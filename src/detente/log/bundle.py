@@ -20,8 +20,8 @@ from detente.errors import ConfigError, DetenteError
 from detente.log.audit import AuditReport, audit
 from detente.log.note import SignedCheckpoint
 from detente.log.store import LogStore
+from detente.log.trust import operator_verifier, witness_verifiers
 from detente.model.parties import Registry
-from detente.workspace import witness_vkeys
 
 
 def export_bundle(store: LogStore, registry: Registry, out: Path) -> int:
@@ -43,8 +43,8 @@ def export_bundle(store: LogStore, registry: Registry, out: Path) -> int:
         fh.flush()
         os.fsync(fh.fileno())
     keys = registry.to_json()
-    keys["log"]["vkey"] = _operator_vkey(registry)
-    keys["witness_vkeys"] = witness_vkeys(registry)
+    keys["log"]["vkey"] = operator_verifier(registry).vkey
+    keys["witness_vkeys"] = {pid: v.vkey for pid, v in witness_verifiers(registry).items()}
     (out / "keys.json").write_text(json.dumps(keys, indent=2) + "\n")
     with open(out / "checkpoints.jsonl", "w") as fh:
         for cp_size, note in store.checkpoints():
@@ -52,12 +52,6 @@ def export_bundle(store: LogStore, registry: Registry, out: Path) -> int:
                 fh.write(json.dumps({"note": note}) + "\n")
     (out / "checkpoint").write_text(latest)
     return n
-
-
-def _operator_vkey(registry: Registry) -> str:
-    from detente.log.note import vkey
-
-    return vkey(registry.operator.note_name or "", registry.operator.public_key)
 
 
 def _lines(path: Path) -> Iterator[bytes]:

@@ -26,10 +26,8 @@ from detente.log.merkle import (
     inclusion_ranges,
 )
 from detente.log.note import (
-    SIG_COSIGNATURE_V1,
     Checkpoint,
     NoteSignature,
-    NoteVerifier,
     SignedCheckpoint,
     open_checkpoint,
     sign_checkpoint,
@@ -37,6 +35,7 @@ from detente.log.note import (
 )
 from detente.log.receipt import Receipt
 from detente.log.store import LogStore, StoredEntry
+from detente.log.trust import operator_verifier, witness_verifiers
 from detente.model.parties import Registry
 from detente.model.records import format_time
 
@@ -60,7 +59,7 @@ class TransparencyLog:
         self.keyring = KeyRing(registry)
         self.clock = clock
         self.policy = policy or Policy()
-        self.operator = NoteVerifier(registry.operator.note_name or "", registry.operator.public_key)
+        self.operator = operator_verifier(registry)
         if operator_key is not None and operator_key.public_key != registry.operator.public_key:
             raise DetenteError("the operator key given does not match the registry's log key")
         self._operator_key = operator_key
@@ -214,17 +213,10 @@ class TransparencyLog:
 
     # -- cosignatures --
 
-    def witness_verifiers(self) -> dict[str, NoteVerifier]:
-        """Party id → cosignature verifier for every registered witness key."""
-        return {
-            pid: NoteVerifier(k.note_name or "", k.public_key, SIG_COSIGNATURE_V1)
-            for pid, k in self.registry.witnesses()
-        }
-
     def add_cosignature(self, size: int, sig: NoteSignature) -> SignedCheckpoint:
         """Attach a registered witness's cosignature to the stored checkpoint of `size`."""
         witness = next(
-            (v for v in self.witness_verifiers().values()
+            (v for v in witness_verifiers(self.registry).values()
              if v.name == sig.name and v.key_id == sig.key_id),
             None,
         )
