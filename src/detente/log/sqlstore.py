@@ -9,7 +9,7 @@ and the tree never forks inside the database.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -184,8 +184,11 @@ class SQLStore(LogStore):
 
     # -- writes --
 
+    def writer(self) -> AbstractContextManager[WriteTxn]:
+        return self._write()
+
     @contextmanager
-    def writer(self) -> Iterator[WriteTxn]:
+    def _write(self) -> Iterator[_Txn]:
         with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             if self.dialect == "sqlite":
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
@@ -211,8 +214,8 @@ class SQLStore(LogStore):
             raise StorageError(f"the log database is unreadable: {exc.orig}") from exc
 
     def amend_checkpoint(self, size: int, amend: Callable[[str], str]) -> str:
-        with self.writer() as txn:
-            conn = txn.conn  # type: ignore[attr-defined]
+        with self._write() as txn:
+            conn = txn.conn
             old = conn.execute(
                 select(checkpoints_t.c.note).where(checkpoints_t.c.size == size)
             ).scalar()
@@ -276,13 +279,6 @@ class SQLStore(LogStore):
             for idx, h in rows:
                 yield int(idx), bytes(h)
             last = int(rows[-1][0])
-
-    def find(self, author: str, seq: int) -> int | None:
-        with self._read() as conn:
-            v = conn.execute(
-                select(entries_t.c.idx).where(entries_t.c.author == author, entries_t.c.seq == seq)
-            ).scalar()
-            return None if v is None else int(v)
 
     def checkpoint(self, size: int | None = None) -> str | None:
         with self._read() as conn:

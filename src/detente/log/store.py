@@ -69,9 +69,6 @@ class LogStore(ABC):
         """Stored level-0 hashes in index order (for integrity checks of the store itself)."""
 
     @abstractmethod
-    def find(self, author: str, seq: int) -> int | None: ...
-
-    @abstractmethod
     def checkpoint(self, size: int | None = None) -> str | None:
         """The stored signed checkpoint for `size` (latest if None), with its cosignatures."""
 

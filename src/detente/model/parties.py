@@ -8,7 +8,7 @@ duty does not forge another. The C2SP cosignature spec asks the same of cosigner
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -172,6 +172,3 @@ class Registry:
         except (KeyError, TypeError) as exc:
             raise ConfigError(f"keys file is missing or has a malformed field: {exc}") from exc
         return reg
-
-    def party_ids(self) -> Iterable[str]:
-        return self.parties.keys()
