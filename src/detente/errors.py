@@ -94,3 +94,38 @@ class VerificationFailed(DetenteError):
     def __init__(self, message: str, *, index: int | None = None) -> None:
         super().__init__(message)
         self.index = index
+
+
+class AgreementError(DetenteError):
+    """An agreement file is malformed or inconsistent.
+
+    Carries where (file, line, column: 1-based, as editors count) and which field, so the author
+    can jump straight to the problem; `suggestion` is a did-you-mean where one fits.
+    """
+
+    code = "agreement"
+
+    def __init__(
+        self, message: str, *, file: str | None = None, line: int | None = None,
+        column: int | None = None, field: str | None = None, expected: str | None = None,
+        suggestion: str | None = None,
+    ) -> None:
+        self.file, self.line, self.column = file, line, column
+        self.field, self.expected, self.suggestion = field, expected, suggestion
+        self.detail = message
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        where = ":".join(str(p) for p in (self.file, self.line, self.column) if p is not None)
+        text = self.detail
+        if self.field:
+            text = f"{self.field}: {text}"
+        if self.expected:
+            text += f" (expected {self.expected})"
+        if self.suggestion:
+            text += f" — {self.suggestion}"
+        return f"{where}: {text}" if where else text
+
+    def to_json(self) -> dict[str, object]:
+        return {"file": self.file, "line": self.line, "column": self.column, "field": self.field,
+                "message": self.detail, "expected": self.expected, "suggestion": self.suggestion}
