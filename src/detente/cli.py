@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sys
@@ -337,6 +338,100 @@ def log_verify(
         where = f" at leaf {report.index}" if report.index is not None else ""
         err.print(f"[bold red]FAILED[/]{where}: {report.error}", highlight=False)
     raise typer.Exit(0 if report.ok else 1)
+
+
+agreement_app = typer.Typer(no_args_is_help=True, help="Agreements as data: validate, export the schema.")
+app.add_typer(agreement_app, name="agreement")
+
+
+@agreement_app.command("schema")
+def agreement_schema(
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write to a file instead of stdout.")] = None,
+) -> None:
+    """Print the JSON Schema of agreement files (for editors and CI)."""
+    from detente.agreement.schema import json_schema
+
+    text = json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
+    if out_file:
+        out_file.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
+@agreement_app.command("validate")
+def agreement_validate(
+    files: Annotated[list[Path], typer.Argument(help="Agreement YAML files.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Load agreements and report the first error in each, located (file:line:column)."""
+    from detente.agreement.loader import load_agreement
+    from detente.errors import AgreementError
+
+    results: list[dict[str, Any]] = []
+    for f in files:
+        try:
+            ag = load_agreement(f)
+            results.append({"file": str(f), "ok": True, "agreement": ag.id,
+                            "obligations": len(ag.obligations), "legal_status": ag.legal_status})
+        except AgreementError as exc:
+            results.append({"file": str(f), "ok": False, "error": exc.to_json(), "message": exc.message})
+    if as_json:
+        _emit(results)
+    else:
+        for r in results:
+            if r["ok"]:
+                out.print(f"[green]ok[/] {r['file']}: {r['agreement']}, {r['obligations']} obligations, "
+                          f"{r['legal_status']}", highlight=False)
+            else:
+                err.print(f"[bold red]error[/] {r['message']}", highlight=False)
+    raise typer.Exit(0 if all(r["ok"] for r in results) else 2)
+
+
+def _parse_at(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise DetenteError(f"--at {text!r} is not a date; write YYYY-MM-DD") from None
+
+
+@app.command("check")
+def check_cmd(
+    agreements: Annotated[list[Path], typer.Argument(help="Agreement YAML files.")],
+    workspace: WorkspaceOpt,
+    at: Annotated[str, typer.Option("--at", help="Evaluate the state at this date (YYYY-MM-DD).")],
+    known_at: Annotated[str | None, typer.Option(
+        "--known-at", help="Use only records signed by then (RFC 3339, e.g. 2022-03-31T00:00:00Z).")] = None,
+    hypothetical: Annotated[bool, typer.Option(
+        "--hypothetical", help="Evaluate proposals and signed-not-ratified texts as if in force.")] = False,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Evaluate agreements against the log: one finding per obligation, party and reading."""
+    from detente.agreement.loader import load_agreement
+    from detente.compliance.check import check
+    from detente.model.records import parse_time
+    from detente.render import print_findings
+
+    try:
+        when = _parse_at(at)
+        known = None
+        if known_at is not None:
+            try:
+                known = parse_time(known_at)
+            except ValueError as exc:
+                raise DetenteError(f"--known-at: {exc}") from None
+        ags = [load_agreement(f) for f in agreements]
+        ws = Workspace.open(workspace, db)
+        result = check(ags, ws.log(writable=False), when, known_at=known, hypothetical=hypothetical)
+    except DetenteError as exc:
+        fail(exc, as_json, code=2)
+    if as_json:
+        _emit([f.to_json() for f in result.findings])
+    else:
+        print_findings(out, result.findings, f"Findings at {when}", result.checkpoint)
+        for i, why in result.malformed:
+            err.print(f"[yellow]unreadable record[/] #{i}: {why}", highlight=False)
+    raise typer.Exit(0)
 
 
 @app.command()

@@ -1,41 +1,58 @@
-"""`detente demo`: the 2022 exchange as a log both parties can check.
+"""`detente demo`: the 2022 exchange as a log both parties can check, and what it shows.
 
-For now (the record layer) the demo sets up the United States and Russia with keys and witnesses,
-logs the parties' New START aggregate data as of 1 March 2022 and the January 2022 proposals as
-signed statements, shows the door refusing a replay and a forgery, has both witnesses cosign,
-exports a bundle and verifies it offline. Later layers add the agreements, inspections, findings
-and the report.
+The demo replays the record on a simulated clock (each record is signed and received at the date
+it belongs to, so lateness is measured as it would have been): the New START data exchanges as of
+1 September 2021 (aggregates) and 1 March 2022 (holdings, site by site, illustrative where only
+aggregates are public), Russia's draft treaty and the United States' written response as signed
+statements. The door refuses a replay and a forgery; both witnesses cosign; a bundle is exported
+and verified offline. Then every scenario agreement is evaluated at 1 March 2022: New START as
+the treaty in force, with both parties' readings of the launcher limit; the 2022 proposals as if
+in force (marked hypothetical), since they never were.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
+from detente.agreement.loader import load_agreement
 from detente.codec import b64
+from detente.compliance.check import check
 from detente.errors import ConfigError, RecordRefused
 from detente.log.bundle import export_bundle, verify_bundle
 from detente.log.cosign import collect_cosignatures
 from detente.model.parties import Role
 from detente.records import make_record
+from detente.render import print_findings
+from detente.scenario import agreement_files, declaration_bodies
 from detente.workspace import Workspace
 
 ORIGIN = "detente.example/2022-transparency"
 
-# New START aggregate data exchanged as of 1 March 2022, published by the US State Department,
-# "New START Treaty Aggregate Numbers of Strategic Offensive Arms" (fact sheet, 1 April 2022).
-NEW_START_2022_03_01 = {
-    "US": {"deployed_launchers": 686, "deployed_warheads": 1515, "total_launchers": 800},
-    "RU": {"deployed_launchers": 526, "deployed_warheads": 1474, "total_launchers": 761},
+EVALUATE_AT = dt.date(2022, 3, 1)
+
+# New START aggregate data as of 1 September 2021: "As of Sept. 1, the United States has 1,389
+# warheads deployed on 665 delivery vehicles, while maintaining 800 deployed and nondeployed ...
+# launchers and heavy bombers. Russia has 1,458 warheads deployed on 527 delivery vehicles, in
+# addition to 742" (Arms Control Association, Arms Control Today, December 2021,
+# https://www.armscontrol.org/act/2021-12/news-briefs/russia-us-adhere-new-start-limits).
+SEPT_2021 = {
+    "US": {"deployed_delivery_vehicles": 665, "deployed_warheads": 1389, "launchers": 800},
+    "RU": {"deployed_delivery_vehicles": 527, "deployed_warheads": 1458, "launchers": 742},
 }
-SOURCE = ("U.S. Department of State, New START Treaty Aggregate Numbers of Strategic Offensive "
-          "Arms, as of March 1, 2022")
+SEPT_2021_SOURCE = "https://www.armscontrol.org/act/2021-12/news-briefs/russia-us-adhere-new-start-limits"
+
+# When each step is signed on the simulated clock (UTC).
+T_SEPT_2021_EXCHANGE = dt.datetime(2021, 9, 29, 9, 0, tzinfo=dt.UTC)  # due within 30 days of 1 Sept
+T_RU_DRAFT = dt.datetime(2021, 12, 17, 12, 0, tzinfo=dt.UTC)
+T_US_RESPONSE = dt.datetime(2022, 1, 26, 18, 0, tzinfo=dt.UTC)
+T_MARCH_2022_EXCHANGE = dt.datetime(2022, 3, 29, 9, 0, tzinfo=dt.UTC)  # due within 30 days of 1 March
 
 STATEMENTS: list[tuple[str, dict[str, Any]]] = [
     # Russia's draft treaty with the United States, published by the Russian MFA, 17 Dec 2021.
@@ -66,33 +83,42 @@ def run_demo(workspace: Path | None, console: Console | None) -> dict[str, Any]:
     ws.add_party("US", "United States of America", roles=roles, witness_name="witness.us.example")
     ws.add_party("RU", "Russian Federation", roles=roles, witness_name="witness.ru.example")
     keys = {p: ws.party_key(p) for p in ("US", "RU")}
-    log = ws.log()
-    now = datetime.now(UTC)
+    clock = [T_SEPT_2021_EXCHANGE]
+    log = ws.log(clock=lambda: clock[0])
     seq = {"US": 0, "RU": 0}
 
     def record(kind: str, party: str, body: dict[str, Any]) -> bytes:
         seq[party] += 1
-        env = make_record(kind, party, seq[party], body, keys[party], log=ORIGIN, signed_at=now)
+        env = make_record(kind, party, seq[party], body, keys[party], log=ORIGIN, signed_at=clock[0])
         return env.canonical()
 
-    submitted: list[bytes] = []
-    for party, figures in NEW_START_2022_03_01.items():
-        submitted.append(record("declaration", party, {
-            "treaty": "New START", "as_of": "2022-03-01", "aggregates": figures, "source": SOURCE,
-        }))
+    def append(at: dt.datetime, records: list[tuple[str, str, dict[str, Any]]]) -> list[bytes]:
+        clock[0] = at
+        raw = [record(kind, party, body) for kind, party, body in records]
+        for r in log.append_batch(raw):
+            if isinstance(r, RecordRefused):
+                raise r
+        return raw
+
+    say(f"replaying the record on a simulated clock, {T_SEPT_2021_EXCHANGE.date()} to "
+        f"{T_MARCH_2022_EXCHANGE.date()}")
+    append(T_SEPT_2021_EXCHANGE, [
+        ("declaration", p, {"as_of": "2021-09-01", "holdings": [], "sites": [], "aggregates": f,
+                            "source": SEPT_2021_SOURCE}) for p, f in SEPT_2021.items()])
     for party, body in STATEMENTS:
-        submitted.append(record("statement", party, body))
-    receipts = log.append_batch(submitted)
-    accepted = [r for r in receipts if not isinstance(r, RecordRefused)]
-    say(f"appended {len(accepted)} signed records; each author holds a receipt "
-        "(checkpoint + inclusion proof)")
+        append(T_RU_DRAFT if party == "RU" else T_US_RESPONSE, [("statement", party, body)])
+    decls = declaration_bodies("2022")
+    submitted = append(T_MARCH_2022_EXCHANGE, [("declaration", p, b) for p, b in decls])
+    holdings = sum(len(b["holdings"]) for _, b in decls)
+    say(f"appended {log.size()} signed records ({holdings} declared holdings as of 1 March 2022); "
+        "each author holds a receipt (checkpoint + inclusion proof)")
 
     # The door: a replayed record and a record forged in another party's name.
     size_before = log.size()
     refusals = []
     replay = log.append_batch([submitted[0]])[0]
-    forged_env = make_record("declaration", "US", 99, {"aggregates": {"deployed_warheads": 0}},
-                             keys["RU"], log=ORIGIN, signed_at=now)
+    forged_env = make_record("declaration", "US", 99, {"as_of": "2022-03-01", "holdings": []},
+                             keys["RU"], log=ORIGIN, signed_at=clock[0])
     forged = log.append_batch([forged_env.canonical()])[0]
     for label, r in (("replayed US declaration", replay), ("RU signing as US", forged)):
         assert isinstance(r, RecordRefused)
@@ -106,6 +132,17 @@ def run_demo(workspace: Path | None, console: Console | None) -> dict[str, Any]:
     bundle = root / "bundle"
     export_bundle(ws.store(), ws.registry(), bundle)
     report = verify_bundle(bundle)
+
+    agreements = [load_agreement(f) for f in agreement_files("2022")]
+    in_force = [a for a in agreements if a.stage_at(EVALUATE_AT) == "in-force"]
+    proposals = [a for a in agreements if a.stage_at(EVALUATE_AT) != "in-force"]
+    treaty = check(in_force, log, EVALUATE_AT)
+    what_if = check(proposals, log, EVALUATE_AT, hypothetical=True)
+    findings = [*treaty.findings, *what_if.findings]
+    counts: dict[str, int] = {}
+    for f in findings:
+        counts[f.status] = counts.get(f.status, 0) + 1
+
     summary = {
         "workspace": str(root),
         "entries": report.entries,
@@ -114,20 +151,27 @@ def run_demo(workspace: Path | None, console: Console | None) -> dict[str, Any]:
         "refusals": refusals,
         "bundle": str(bundle),
         "verification": report.to_json(),
-        "new_start_2022_03_01": NEW_START_2022_03_01,
+        "evaluated_at": EVALUATE_AT.isoformat(),
+        "findings": [f.to_json() for f in findings],
+        "finding_counts": counts,
     }
     (root / "demo-summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     if console:
-        t = Table(title="New START aggregate data as of 1 March 2022 (logged, signed)")
-        for col in ("party", "deployed launchers", "deployed warheads", "total launchers"):
+        t = Table(title="New START data as of 1 March 2022, as declared (logged, signed)")
+        for col in ("party", "deployed ICBMs, SLBMs, bombers", "deployed warheads", "launchers"):
             t.add_column(col, justify="right")
-        for party, f in NEW_START_2022_03_01.items():
-            t.add_row(party, str(f["deployed_launchers"]), str(f["deployed_warheads"]),
-                      str(f["total_launchers"]))
+        for party, body in decls:
+            a = body["aggregates"]
+            t.add_row(party, *(str(a.get(k, "—")) for k in
+                               ("deployed_delivery_vehicles", "deployed_warheads", "launchers")))
         console.print(t)
         console.print("[bold]checkpoint[/] (C2SP signed note):")
         console.print(scp.encode(), highlight=False, markup=False, soft_wrap=True)
         status = "[green]verified[/]" if report.ok else f"[red]FAILED[/]: {report.error}"
         console.print(f"offline verification of {bundle}: {status} — {report.entries} entries, "
                       f"cosigned by {', '.join(report.cosigned_by)}", highlight=False)
+        print_findings(console, treaty.findings, f"In force on {EVALUATE_AT}: findings, both readings",
+                       treaty.checkpoint)
+        print_findings(console, what_if.findings,
+                       f"The 2022 proposals, evaluated as if in force on {EVALUATE_AT} (hypothetical)")
     return summary

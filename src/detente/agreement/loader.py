@@ -89,7 +89,7 @@ def _model_at(root: type[BaseModel], data: Any, path: Path_) -> type[BaseModel] 
                 tp = args[1]
             else:
                 return None
-        cur = cur[p] if isinstance(cur, (dict, list)) and _has(cur, p) else None
+        cur = cur[p] if isinstance(cur, (dict, list)) and _has(cur, p) else None  # type: ignore[index]
     tp = _unwrap(tp, cur)
     return tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
 
@@ -105,12 +105,11 @@ def _data_path(data: Any, loc: Sequence[Any]) -> Path_:
     out: list[str | int] = []
     cur = data
     for i, p in enumerate(loc):
-        if isinstance(cur, dict) and isinstance(p, str) and p in cur:
+        if (isinstance(cur, dict) and isinstance(p, str) and p in cur) or (
+            isinstance(cur, list) and isinstance(p, int) and 0 <= p < len(cur)
+        ):
             out.append(p)
-            cur = cur[p]
-        elif isinstance(cur, list) and isinstance(p, int) and 0 <= p < len(cur):
-            out.append(p)
-            cur = cur[p]
+            cur = cur[p]  # type: ignore[index]
         elif i == len(loc) - 1 and isinstance(p, (str, int)):
             out.append(p)  # a missing or unknown field: the name itself
         # else: a union member or discriminator tag in pydantic's loc; skip
@@ -118,11 +117,20 @@ def _data_path(data: Any, loc: Sequence[Any]) -> Path_:
 
 
 _EXPECTED = {
-    "int_type": "an integer", "int_parsing": "an integer", "int_from_float": "an integer",
-    "float_type": "a number", "float_parsing": "a number", "string_type": "text",
-    "bool_type": "true or false", "bool_parsing": "true or false", "list_type": "a list",
-    "dict_type": "a mapping", "model_type": "a mapping", "date_type": "a date YYYY-MM-DD",
-    "date_parsing": "a date YYYY-MM-DD", "date_from_datetime_parsing": "a date YYYY-MM-DD",
+    "int_type": "an integer",
+    "int_parsing": "an integer",
+    "int_from_float": "an integer",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "string_type": "text",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "list_type": "a list",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "date_type": "a date YYYY-MM-DD",
+    "date_parsing": "a date YYYY-MM-DD",
+    "date_from_datetime_parsing": "a date YYYY-MM-DD",
 }
 
 
@@ -134,28 +142,41 @@ def _schema_error(src: Source, root: type[BaseModel], err: Mapping[str, Any]) ->
     if typ == "extra_forbidden":
         parent = _model_at(root, src.data, path[:-1])
         options = sorted(parent.model_fields) if parent else []
-        return src.error(path, f"unknown field '{path[-1]}'", key=True,
-                         expected=f"one of: {', '.join(options)}" if options else None,
-                         suggestion=_suggest(str(path[-1]), options))
+        return src.error(
+            path,
+            f"unknown field '{path[-1]}'",
+            key=True,
+            expected=f"one of: {', '.join(options)}" if options else None,
+            suggestion=_suggest(str(path[-1]), options),
+        )
     if typ == "missing":
         return src.error(path, f"missing required field '{path[-1]}'", key=True)
     if typ == "union_tag_invalid":
         tags = [t.strip().strip("'") for t in str(ctx.get("expected_tags", "")).split(",")]
-        return src.error((*path, "kind"), f"unknown obligation kind '{ctx.get('tag')}'",
-                         expected="one of: " + ", ".join(tags), suggestion=_suggest(str(ctx.get("tag")), tags))
+        return src.error(
+            (*path, "kind"),
+            f"unknown obligation kind '{ctx.get('tag')}'",
+            expected="one of: " + ", ".join(tags),
+            suggestion=_suggest(str(ctx.get("tag")), tags),
+        )
     if typ == "union_tag_not_found":
         return src.error(path, "missing required field 'kind'", key=True)
     if typ == "literal_error":
         options = [o.strip().strip("'") for o in str(ctx.get("expected", "")).replace(" or ", ",").split(",")]
-        return src.error(path, f"'{value}' is not allowed", expected="one of: " + ", ".join(options),
-                         suggestion=_suggest(str(value), options))
+        return src.error(
+            path,
+            f"'{value}' is not allowed",
+            expected="one of: " + ", ".join(options),
+            suggestion=_suggest(str(value), options),
+        )
     if typ in ("greater_than_equal", "greater_than"):
         bound = ctx.get("ge", ctx.get("gt"))
         sign = "≥" if typ == "greater_than_equal" else ">"
         return src.error(path, f"{value} is out of range", expected=f"a value {sign} {bound}")
     if typ == "string_pattern_mismatch":
-        return src.error(path, f"'{value}' is not a valid identifier here",
-                         expected=f"text matching {ctx.get('pattern')}")
+        return src.error(
+            path, f"'{value}' is not a valid identifier here", expected=f"text matching {ctx.get('pattern')}"
+        )
     if typ in ("too_short", "too_long"):
         return src.error(path, err["msg"].lower())
     if typ in _EXPECTED:
@@ -199,26 +220,36 @@ class _Resolver:
     def add_definitions(self, src: Source, defs: s.DefinitionsDoc, base: Path_) -> None:
         for name, a in defs.attributes.items():
             if name in BUILTIN_NAMES:
-                raise src.error((*base, "attributes", name), f"'{name}' is built in; choose another name",
-                                key=True)
+                raise src.error(
+                    (*base, "attributes", name), f"'{name}' is built in; choose another name", key=True
+                )
             if a.type == ENUM and not a.values:
-                raise src.error((*base, "attributes", name, "type"), "an enum needs its values",
-                                expected="values: [...]")
+                raise src.error(
+                    (*base, "attributes", name, "type"), "an enum needs its values", expected="values: [...]"
+                )
             attr = m.Attribute(name, a.type, frozenset(a.values) if a.values else None, a.unit)
             if name in self.attributes and self.attributes[name] != attr:
-                raise src.error((*base, "attributes", name), f"attribute '{name}' is defined twice, differently",
-                                key=True)
+                raise src.error(
+                    (*base, "attributes", name), f"attribute '{name}' is defined twice, differently", key=True
+                )
             self.attributes[name] = attr
         for cname, c in defs.categories.items():
             cpath = (*base, "categories", cname)
             for i, an in enumerate(c.attributes):
                 if an not in self.attributes:
-                    raise src.error((*cpath, "attributes", i), f"undefined attribute '{an}'",
-                                    suggestion=_suggest(an, list(self.attributes)))
+                    raise src.error(
+                        (*cpath, "attributes", i),
+                        f"undefined attribute '{an}'",
+                        suggestion=_suggest(an, list(self.attributes)),
+                    )
             for an, v in c.defaults.items():
                 if an not in self.attributes:
-                    raise src.error((*cpath, "defaults", an), f"undefined attribute '{an}'", key=True,
-                                    suggestion=_suggest(an, list(self.attributes)))
+                    raise src.error(
+                        (*cpath, "defaults", an),
+                        f"undefined attribute '{an}'",
+                        key=True,
+                        suggestion=_suggest(an, list(self.attributes)),
+                    )
                 self._check_value(src, (*cpath, "defaults", an), an, v)
             cat = m.Category(cname, tuple(c.attributes), dict(c.defaults))
             if cname in self.categories and self.categories[cname] != cat:
@@ -238,7 +269,9 @@ class _Resolver:
             LIST: isinstance(v, list) and all(isinstance(x, str) for x in v),
         }[a.type]
         if not ok:
-            exp = {ENUM: "one of: " + ", ".join(sorted(a.values or ()))}.get(a.type, f"a value of type {a.type}")
+            exp = {ENUM: "one of: " + ", ".join(sorted(a.values or ()))}.get(
+                a.type, f"a value of type {a.type}"
+            )
             sug = _suggest(v, sorted(a.values or ())) if a.type == ENUM and isinstance(v, str) else None
             raise src.error(path, f"{v!r} does not fit attribute '{attr}'", expected=exp, suggestion=sug)
 
@@ -248,9 +281,11 @@ class _Resolver:
                 if self.attributes[an].type == LIST and an == "can_launch":
                     for x in v:
                         if x not in self.categories:
-                            raise self.src.error(("definitions",), f"category '{cat.name}' can_launch names "
-                                                 f"undefined category '{x}'",
-                                                 suggestion=_suggest(x, list(self.categories)))
+                            raise self.src.error(
+                                ("definitions",),
+                                f"category '{cat.name}' can_launch names undefined category '{x}'",
+                                suggestion=_suggest(x, list(self.categories)),
+                            )
         self.vocab = Vocabulary(
             types={n: a.type for n, a in self.attributes.items()},
             enums={n: a.values for n, a in self.attributes.items() if a.values is not None},
@@ -264,15 +299,20 @@ class _Resolver:
         if text.strip().startswith("$"):
             ref = text.strip()[1:]
             if ref not in self.named:
-                raise self.src.error(path, f"unknown named selector '${ref}'",
-                                     suggestion=_suggest(ref, list(self.named)))
+                raise self.src.error(
+                    path, f"unknown named selector '${ref}'", suggestion=_suggest(ref, list(self.named))
+                )
             src_text = self.named[ref]
         try:
             return compile_selector(src_text, self.vocab)
         except SelectorSyntaxError as exc:
             quoted = 1 if self._quoted(path) else 0
-            raise self.src.error(path, f"{exc} in selector \"{src_text}\"", suggestion=exc.suggestion,
-                                 column_offset=(exc.offset + quoted) if src_text == text else 0) from None
+            raise self.src.error(
+                path,
+                f'{exc} in selector "{src_text}"',
+                suggestion=exc.suggestion,
+                column_offset=(exc.offset + quoted) if src_text == text else 0,
+            ) from None
 
     def _quoted(self, path: Path_) -> bool:
         return True  # selectors are conventionally quoted; the column points inside the quotes
@@ -280,8 +320,12 @@ class _Resolver:
     def party(self, path: Path_, pid: str, *, hosts: bool = False) -> str:
         known = self.party_ids + (self.host_ids if hosts else [])
         if pid not in known:
-            raise self.src.error(path, f"'{pid}' is not a party to this agreement",
-                                 expected="one of: " + ", ".join(known), suggestion=_suggest(pid, known))
+            raise self.src.error(
+                path,
+                f"'{pid}' is not a party to this agreement",
+                expected="one of: " + ", ".join(known),
+                suggestion=_suggest(pid, known),
+            )
         return pid
 
     def zone(self, src: Source, path: Path_, zid: str, z: s.ZoneDoc, base_dir: Path) -> m.Zone:
@@ -294,7 +338,7 @@ class _Resolver:
             if z.builtin is not None:
                 geom = geo.load_builtin(z.builtin)
             elif z.geojson is not None:
-                gpath = (base_dir / z.geojson)
+                gpath = base_dir / z.geojson
                 geom = geo.load_geojson(gpath)
             else:
                 ring = z.polygon or []
@@ -308,8 +352,11 @@ class _Resolver:
         self.party((*path, "owner"), d.owner)
         lon, lat = d.location
         if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-            raise src.error((*path, "location"), f"{d.location} is not a place on Earth",
-                            expected="[longitude, latitude] with -180..180, -90..90")
+            raise src.error(
+                (*path, "location"),
+                f"{d.location} is not a place on Earth",
+                expected="[longitude, latitude] with -180..180, -90..90",
+            )
         site = m.Site(d.id, d.name, d.owner, d.host, d.kind, float(lon), float(lat))
         if d.id in self.sites and self.sites[d.id] != site:
             raise src.error((*path, "id"), f"site '{d.id}' is defined twice, differently")
@@ -344,7 +391,7 @@ def load_agreement(path: str | Path) -> m.Agreement:
 
     includes: list[tuple[Source, s.IncludeDoc, Path]] = []
     for i, inc in enumerate(doc.include):
-        ipath = (p.parent / inc)
+        ipath = p.parent / inc
         if not ipath.is_file():
             raise src.error(("include", i), f"included file '{inc}' not found next to {p.name}")
         isrc = read_yaml(ipath)
@@ -380,35 +427,54 @@ def load_agreement(path: str | Path) -> m.Agreement:
         raise src.error(("obligations", j, "id"), f"obligation id '{ids[j]}' is used twice")
 
     return m.Agreement(
-        id=doc.agreement, title=doc.title, file=str(p), legal_status=doc.legal_status,
+        id=doc.agreement,
+        title=doc.title,
+        file=str(p),
+        legal_status=doc.legal_status,
         parties=tuple(m.Party(x.id, x.name) for x in doc.parties),
         hosts=tuple(m.Party(x.id, x.name) for x in doc.hosts),
-        attributes=r.attributes, categories=r.categories, vocabulary=r.vocab or r.finish_vocabulary(),
-        zones=r.zones, sites=r.sites, obligations=tuple(obligations),
-        proposed_by=doc.proposed_by, proposed_on=doc.proposed_on, signed=doc.signed,
-        entry_into_force=doc.entry_into_force, expires=doc.expires,
+        attributes=r.attributes,
+        categories=r.categories,
+        vocabulary=r.vocab or r.finish_vocabulary(),
+        zones=r.zones,
+        sites=r.sites,
+        obligations=tuple(obligations),
+        proposed_by=doc.proposed_by,
+        proposed_on=doc.proposed_on,
+        signed=doc.signed,
+        entry_into_force=doc.entry_into_force,
+        expires=doc.expires,
         withdrawal=m.Withdrawal(doc.withdrawal.clause, doc.withdrawal.notice_days, doc.withdrawal.text)
-        if doc.withdrawal else None,
+        if doc.withdrawal
+        else None,
         source=_sources(doc.source),
     )
 
 
 def _numeric(r: _Resolver, path: Path_, attr: str) -> str:
     if attr not in r.attributes:
-        raise r.src.error(path, f"undefined attribute '{attr}'", suggestion=_suggest(attr, list(r.attributes)))
+        raise r.src.error(
+            path, f"undefined attribute '{attr}'", suggestion=_suggest(attr, list(r.attributes))
+        )
     if r.attributes[attr].type not in (NUMBER, INTEGER):
         raise r.src.error(path, f"cannot sum '{attr}': it is {r.attributes[attr].type}, not a number")
     return attr
 
 
-def _assumptions(r: _Resolver, path: Path_, items: Sequence[s.Assumption]) -> tuple[tuple[Selector, dict[str, Any]], ...]:
+def _assumptions(
+    r: _Resolver, path: Path_, items: Sequence[s.Assumption]
+) -> tuple[tuple[Selector, dict[str, Any]], ...]:
     out = []
     for j, a in enumerate(items):
         sel = r.selector((*path, j, "where"), a.where)
         for an, v in a.set.items():
             if an not in r.attributes or an in BUILTIN_NAMES:
-                raise r.src.error((*path, j, "set", an), f"cannot set '{an}'", key=True,
-                                  suggestion=_suggest(an, list(r.attributes)))
+                raise r.src.error(
+                    (*path, j, "set", an),
+                    f"cannot set '{an}'",
+                    key=True,
+                    suggestion=_suggest(an, list(r.attributes)),
+                )
             r._check_value(r.src, (*path, j, "set", an), an, v)
         out.append((sel, dict(a.set)))
     return tuple(out)
@@ -420,41 +486,64 @@ def _counting(r: _Resolver, path: Path_, items: Sequence[s.CountingRule]) -> tup
 
 def _obligation(r: _Resolver, path: Path_, od: Any, ids: list[str]) -> m.Obligation:
     src = r.src
-    parties = tuple(r.party((*path, "parties", j), x) for j, x in enumerate(od.parties or [])) or tuple(r.party_ids)
+    parties = tuple(r.party((*path, "parties", j), x) for j, x in enumerate(od.parties or [])) or tuple(
+        r.party_ids
+    )
     conds = []
     for j, c in enumerate(od.conditions):
         cpath = (*path, "conditions", j)
         given = [k for k in ("reciprocal", "after", "before") if getattr(c, k) is not None]
         if not given:
-            raise src.error(cpath, "a condition names an obligation (reciprocal:) or a date (after:, before:)",
-                            expected="reciprocal: OBLIGATION-ID, after: DATE or before: DATE")
+            raise src.error(
+                cpath,
+                "a condition names an obligation (reciprocal:) or a date (after:, before:)",
+                expected="reciprocal: OBLIGATION-ID, after: DATE or before: DATE",
+            )
         if c.reciprocal is not None:
             if len(given) > 1:
                 raise src.error(cpath, "a reciprocal condition stands alone; write date windows separately")
             if c.reciprocal not in ids:
-                raise src.error((*cpath, "reciprocal"), f"condition names no obligation: '{c.reciprocal}'",
-                                expected="the id of an obligation in this agreement",
-                                suggestion=_suggest(c.reciprocal, ids))
+                raise src.error(
+                    (*cpath, "reciprocal"),
+                    f"condition names no obligation: '{c.reciprocal}'",
+                    expected="the id of an obligation in this agreement",
+                    suggestion=_suggest(c.reciprocal, ids),
+                )
         conds.append(m.Condition(c.reciprocal, c.after, c.before, c.note))
     for pid in od.interpretations:
         r.party((*path, "interpretations", pid), pid)
-    common = dict(id=od.id, kind=od.kind, clause=od.clause, text=od.text, source=_sources(od.source),
-                  parties=parties, conditions=tuple(conds))
+    common = dict(
+        id=od.id,
+        kind=od.kind,
+        clause=od.clause,
+        text=od.text,
+        source=_sources(od.source),
+        parties=parties,
+        conditions=tuple(conds),
+    )
 
     if od.kind in ("limit", "ban", "zone"):
         if od.kind == "zone":
             if (od.zone is None) == (od.sites is None):
                 raise src.error(path, "a zone rule needs exactly one of zone: or sites:")
             if od.zone is not None and od.zone not in r.zones:
-                raise src.error((*path, "zone"), f"undefined zone '{od.zone}'", expected="a zone defined under zones:",
-                                suggestion=_suggest(od.zone, list(r.zones)))
+                raise src.error(
+                    (*path, "zone"),
+                    f"undefined zone '{od.zone}'",
+                    expected="a zone defined under zones:",
+                    suggestion=_suggest(od.zone, list(r.zones)),
+                )
             _check_sites(r, (*path, "sites"), od.sites or [])
         base_sum = _numeric(r, (*path, "sum"), od.sum) if getattr(od, "sum", None) else None
         base = m.Reading(
-            by=None, text=od.text, select=r.selector((*path, "select"), od.select), sum=base_sum,
+            by=None,
+            text=od.text,
+            select=r.selector((*path, "select"), od.select),
+            sum=base_sum,
             counting=_counting(r, (*path, "counting"), getattr(od, "counting", [])),
             assume=_assumptions(r, (*path, "assume"), od.assume),
-            max=0 if od.kind != "limit" else od.max, source=_sources(od.source),
+            max=0 if od.kind != "limit" else od.max,
+            source=_sources(od.source),
         )
         if od.kind == "limit" and base.counting and base.sum is None:
             raise src.error((*path, "counting"), "counting rules apply to a sum; add sum: ATTRIBUTE")
@@ -463,43 +552,68 @@ def _obligation(r: _Resolver, path: Path_, od: Any, ids: list[str]) -> m.Obligat
             ip = (*path, "interpretations", pid)
             if od.kind != "limit" and (it.sum is not None or it.counting or it.max is not None):
                 raise src.error(ip, f"a {od.kind} has no sum, counting or max to reinterpret")
-            readings.append(m.Reading(
-                by=pid, text=it.reading,
-                select=r.selector((*ip, "select"), it.select) if it.select else base.select,
-                sum=_numeric(r, (*ip, "sum"), it.sum) if it.sum else base.sum,
-                counting=_counting(r, (*ip, "counting"), it.counting) if it.counting is not None else base.counting,
-                assume=_assumptions(r, (*ip, "assume"), it.assume) if it.assume is not None else base.assume,
-                max=it.max if it.max is not None else base.max, source=_sources(it.source),
-            ))
+            readings.append(
+                m.Reading(
+                    by=pid,
+                    text=it.reading,
+                    select=r.selector((*ip, "select"), it.select) if it.select else base.select,
+                    sum=_numeric(r, (*ip, "sum"), it.sum) if it.sum else base.sum,
+                    counting=_counting(r, (*ip, "counting"), it.counting)
+                    if it.counting is not None
+                    else base.counting,
+                    assume=_assumptions(r, (*ip, "assume"), it.assume)
+                    if it.assume is not None
+                    else base.assume,
+                    max=it.max if it.max is not None else base.max,
+                    source=_sources(it.source),
+                )
+            )
         if len(readings) > 1:
             readings = readings[1:]  # with interpretations, each party's reading is what is evaluated
-        return m.Counted(**common, readings=tuple(readings), zone=getattr(od, "zone", None),
-                         sites=tuple(od.sites) if getattr(od, "sites", None) else None)
+        return m.Counted(
+            **common,
+            readings=tuple(readings),
+            zone=getattr(od, "zone", None),
+            sites=tuple(od.sites) if getattr(od, "sites", None) else None,
+        )
 
     if od.interpretations:
-        raise src.error((*path, "interpretations"), f"interpretations apply to limits, bans and zones, not {od.kind}",
-                        key=True)
+        raise src.error(
+            (*path, "interpretations"),
+            f"interpretations apply to limits, bans and zones, not {od.kind}",
+            key=True,
+        )
 
     if od.kind == "capability":
         if (od.sites is None) == (od.zone is None):
             raise src.error(path, "a capability rule needs exactly one of sites: or zone:", key=False)
         if od.zone is not None and od.zone not in r.zones:
-            raise src.error((*path, "zone"), f"undefined zone '{od.zone}'", suggestion=_suggest(od.zone, list(r.zones)))
+            raise src.error(
+                (*path, "zone"), f"undefined zone '{od.zone}'", suggestion=_suggest(od.zone, list(r.zones))
+            )
         _check_sites(r, (*path, "sites"), od.sites or [])
         launcher = r.selector((*path, "launcher"), od.launcher)
         banned = r.selector((*path, "banned"), od.banned)
         banned_cats = _categories_matching(r, banned)
         if not any("can_launch" in c.defaults for c in r.categories.values()):
             raise src.error((*path, "launcher"), "no category says what it can launch (defaults: can_launch)")
-        return m.Capability(**common, launcher=launcher, banned=banned, banned_categories=banned_cats,
-                            sites=tuple(od.sites) if od.sites else None, zone=od.zone, presumption=od.presumption)
+        return m.Capability(
+            **common,
+            launcher=launcher,
+            banned=banned,
+            banned_categories=banned_cats,
+            sites=tuple(od.sites) if od.sites else None,
+            zone=od.zone,
+            presumption=od.presumption,
+        )
 
     if od.kind == "notify":
         if (od.within_days is None) == (od.advance_days is None):
             raise src.error(path, "a notification rule needs exactly one of within_days: or advance_days:")
         sel = r.selector((*path, "select"), od.select) if od.select else None
-        return m.Notify(**common, event=od.event, within_days=od.within_days, advance_days=od.advance_days,
-                        select=sel)
+        return m.Notify(
+            **common, event=od.event, within_days=od.within_days, advance_days=od.advance_days, select=sel
+        )
 
     if od.kind == "inspection":
         r.party((*path, "inspecting"), od.inspecting)
@@ -508,18 +622,31 @@ def _obligation(r: _Resolver, path: Path_, od: Any, ids: list[str]) -> m.Obligat
             raise src.error((*path, "inspected"), "a party does not inspect itself")
         for j, sid in enumerate(od.sites or []):
             if sid not in r.sites:
-                raise src.error((*path, "sites", j), f"undefined site '{sid}'", suggestion=_suggest(sid, list(r.sites)))
+                raise src.error(
+                    (*path, "sites", j), f"undefined site '{sid}'", suggestion=_suggest(sid, list(r.sites))
+                )
             if r.sites[sid].owner != od.inspected:
-                raise src.error((*path, "sites", j), f"site '{sid}' belongs to {r.sites[sid].owner}, "
-                                f"not the inspected party {od.inspected}")
+                raise src.error(
+                    (*path, "sites", j),
+                    f"site '{sid}' belongs to {r.sites[sid].owner}, not the inspected party {od.inspected}",
+                )
         if od.selection == "joint-random" and not (od.sites or od.site_kinds):
             raise src.error((*path, "selection"), "a joint random draw needs the pool: sites: or site_kinds:")
         if od.weights and od.selection != "joint-random":
             raise src.error((*path, "weights"), "weights apply to joint-random selection only", key=True)
-        return m.Inspection(**common, inspecting=od.inspecting, inspected=od.inspected,
-                            quota_count=od.quota.count, quota_per=od.quota.per, notice_hours=od.notice_hours,
-                            selection=od.selection, site_kinds=tuple(od.site_kinds) if od.site_kinds else None,
-                            sites=tuple(od.sites) if od.sites else None, weights=od.weights, purpose=od.purpose)
+        return m.Inspection(
+            **common,
+            inspecting=od.inspecting,
+            inspected=od.inspected,
+            quota_count=od.quota.count,
+            quota_per=od.quota.per,
+            notice_hours=od.notice_hours,
+            selection=od.selection,
+            site_kinds=tuple(od.site_kinds) if od.site_kinds else None,
+            sites=tuple(od.sites) if od.sites else None,
+            weights=od.weights,
+            purpose=od.purpose,
+        )
 
     assert od.kind == "exchange"
     cut = []
@@ -536,8 +663,12 @@ def _obligation(r: _Resolver, path: Path_, od: Any, ids: list[str]) -> m.Obligat
 def _check_sites(r: _Resolver, path: Path_, sites: Sequence[str]) -> None:
     for j, sid in enumerate(sites):
         if sid not in r.sites:
-            raise r.src.error((*path, j), f"undefined site '{sid}'", expected="a site defined under sites:",
-                              suggestion=_suggest(sid, list(r.sites)))
+            raise r.src.error(
+                (*path, j),
+                f"undefined site '{sid}'",
+                expected="a site defined under sites:",
+                suggestion=_suggest(sid, list(r.sites)),
+            )
 
 
 def _categories_matching(r: _Resolver, sel: Selector) -> frozenset[str]:

@@ -78,18 +78,21 @@ class AttributeDoc(Strict):
 
 class CategoryDoc(Strict):
     description: str | None = None
-    attributes: list[AttrName] = Field(default_factory=list,
-                                       description="the attributes items of this category carry")
+    attributes: list[AttrName] = Field(
+        default_factory=list, description="the attributes items of this category carry"
+    )
     defaults: dict[AttrName, Scalar | list[str]] = Field(
-        default_factory=dict, description="values an item has unless its declaration says otherwise")
+        default_factory=dict, description="values an item has unless its declaration says otherwise"
+    )
     source: Sources | None = None
 
 
 class DefinitionsDoc(Strict):
     attributes: dict[AttrName, AttributeDoc] = Field(default_factory=dict)
     categories: dict[str, CategoryDoc] = Field(default_factory=dict)
-    selectors: dict[Id, str] = Field(default_factory=dict,
-                                     description="named selectors, usable as `$name` in place of a selector")
+    selectors: dict[Id, str] = Field(
+        default_factory=dict, description="named selectors, usable as `$name` in place of a selector"
+    )
 
 
 class ZoneDoc(Strict):
@@ -190,7 +193,8 @@ class CapabilityDoc(_Obligation):
     sites: list[Id] | None = None
     zone: Id | None = None
     presumption: Literal["capable", "incapable"] = Field(
-        "capable", description="what a launcher can fire when no verified configuration says otherwise")
+        "capable", description="what a launcher can fire when no verified configuration says otherwise"
+    )
 
 
 class NotifyDoc(_Obligation):
@@ -216,14 +220,16 @@ class InspectionDoc(_Obligation):
     site_kinds: list[str] | None = None
     sites: list[Id] | None = None
     weights: dict[str, Annotated[float, Field(ge=0)]] | None = Field(
-        None, description="draw weight per site kind (joint-random)")
+        None, description="draw weight per site kind (joint-random)"
+    )
     purpose: str | None = None
 
 
 class ExchangeDoc(_Obligation):
     kind: Literal["exchange"]
-    as_of: Annotated[list[Annotated[str, Field(pattern=r"^\d{2}-\d{2}$")]], AfterValidator(_nonempty)] = Field(
-        description="the month-day of each data cut-off, e.g. ['03-01', '09-01']")
+    as_of: Annotated[list[Annotated[str, Field(pattern=r"^\d{2}-\d{2}$")]], AfterValidator(_nonempty)] = (
+        Field(description="the month-day of each data cut-off, e.g. ['03-01', '09-01']")
+    )
     due_days: Count = Field(description="days after each cut-off by which the data must be in the log")
 
 

@@ -37,11 +37,23 @@ NUMBER, INTEGER, BOOL, STRING, ENUM, LIST = "number", "integer", "bool", "string
 
 #: Names every item has, whatever its category.
 BUILTIN_NAMES: dict[str, str] = {
-    "category": STRING, "party": STRING, "site": STRING, "site_kind": STRING, "host": STRING,
+    "category": STRING,
+    "party": STRING,
+    "site": STRING,
+    "site_kind": STRING,
+    "host": STRING,
 }
 
-_CMP = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=",
-        ast.In: "in", ast.NotIn: "not in"}
+_CMP = {
+    ast.Eq: "==",
+    ast.NotEq: "!=",
+    ast.Lt: "<",
+    ast.LtE: "<=",
+    ast.Gt: ">",
+    ast.GtE: ">=",
+    ast.In: "in",
+    ast.NotIn: "not in",
+}
 
 
 class SelectorSyntaxError(ValueError):
@@ -102,11 +114,16 @@ def _literal(node: ast.expr) -> Any:
         return node.value
     if isinstance(node, ast.Name) and node.id in ("true", "false", "True", "False"):
         return node.id in ("true", "True")
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(
-            node.operand, ast.Constant) and isinstance(node.operand.value, (int, float)):
+    if (
+        isinstance(node, ast.UnaryOp)
+        and isinstance(node.op, ast.USub)
+        and isinstance(node.operand, ast.Constant)
+        and isinstance(node.operand.value, (int, float))
+    ):
         return -node.operand.value
-    raise SelectorSyntaxError("expected a literal (a quoted string, a number, true or false)",
-                              getattr(node, "col_offset", 0))
+    raise SelectorSyntaxError(
+        "expected a literal (a quoted string, a number, true or false)", getattr(node, "col_offset", 0)
+    )
 
 
 def _is_name(node: ast.expr) -> bool:
@@ -120,20 +137,23 @@ def compile_selector(text: str, vocab: Vocabulary) -> Selector:
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
-        raise SelectorSyntaxError(f"not a valid expression: {exc.msg}",
-                                  max((exc.offset or 1) - 1, 0)) from None
+        raise SelectorSyntaxError(
+            f"not a valid expression: {exc.msg}", max((exc.offset or 1) - 1, 0)
+        ) from None
     names: set[str] = set()
     cats: set[str] = set()
 
     def name(node: ast.Name) -> str:
         if node.id not in vocab.types:
             raise SelectorSyntaxError(
-                f"unknown attribute '{node.id}'", node.col_offset,
-                vocab.suggest(node.id, sorted(vocab.types)))
+                f"unknown attribute '{node.id}'", node.col_offset, vocab.suggest(node.id, sorted(vocab.types))
+            )
         if vocab.types[node.id] == LIST:
             raise SelectorSyntaxError(
                 f"'{node.id}' is a list attribute; selectors compare single values (a capability "
-                "obligation reads can_launch)", node.col_offset)
+                "obligation reads can_launch)",
+                node.col_offset,
+            )
         names.add(node.id)
         return node.id
 
@@ -152,13 +172,16 @@ def compile_selector(text: str, vocab: Vocabulary) -> Selector:
             raise SelectorSyntaxError(f"'{attr}' is text; compare it with a quoted string", off)
         if attr == "category":
             if value not in vocab.categories:
-                raise SelectorSyntaxError(f"unknown category '{value}'", off,
-                                          vocab.suggest(value, sorted(vocab.categories)))
+                raise SelectorSyntaxError(
+                    f"unknown category '{value}'", off, vocab.suggest(value, sorted(vocab.categories))
+                )
             cats.add(value)
         elif kind == ENUM and value not in vocab.enums[attr]:
             raise SelectorSyntaxError(
                 f"'{value}' is not a value of '{attr}' ({', '.join(sorted(vocab.enums[attr]))})",
-                off, vocab.suggest(value, sorted(vocab.enums[attr])))
+                off,
+                vocab.suggest(value, sorted(vocab.enums[attr])),
+            )
         return value
 
     def compare(attr: str, op: str, value: Any) -> Callable[[Table], Mask]:
@@ -178,6 +201,7 @@ def compile_selector(text: str, vocab: Vocabulary) -> Selector:
                     hit = np.isin(col, np.array([t.code(attr, v) for v in values], dtype=np.int32))
                     present = col >= 0
                 return hit if op == "in" else (~hit & present)
+
             return isin
         if kind in (STRING, ENUM, BOOL) and op not in ("==", "!="):
             raise SelectorSyntaxError(f"'{attr}' can only be compared with == , != , in, not in")
@@ -194,9 +218,16 @@ def compile_selector(text: str, vocab: Vocabulary) -> Selector:
                 v = t.code(attr, value)
                 present = col >= 0
             with np.errstate(invalid="ignore"):
-                res = {"==": np.equal, "!=": np.not_equal, "<": np.less, "<=": np.less_equal,
-                       ">": np.greater, ">=": np.greater_equal}[op](col, v)
+                res = {
+                    "==": np.equal,
+                    "!=": np.not_equal,
+                    "<": np.less,
+                    "<=": np.less_equal,
+                    ">": np.greater,
+                    ">=": np.greater_equal,
+                }[op](col, v)
             return np.asarray(res & present, dtype=np.bool_)
+
         return cmp
 
     def flip(op: str) -> str:
@@ -206,11 +237,13 @@ def compile_selector(text: str, vocab: Vocabulary) -> Selector:
         if isinstance(node, ast.BoolOp):
             parts = [walk(v) for v in node.values]
             if isinstance(node.op, ast.And):
+
                 def conj(t: Table) -> Mask:
                     m = parts[0](t)
                     for p in parts[1:]:
                         m = m & p(t)
                     return m
+
                 return conj
 
             def disj(t: Table) -> Mask:
@@ -218,6 +251,7 @@ def compile_selector(text: str, vocab: Vocabulary) -> Selector:
                 for p in parts[1:]:
                     m = m | p(t)
                 return m
+
             return disj
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
             inner = walk(node.operand)
@@ -227,7 +261,8 @@ def compile_selector(text: str, vocab: Vocabulary) -> Selector:
             attr = name(node)
             if vocab.types[attr] != BOOL:
                 raise SelectorSyntaxError(
-                    f"'{attr}' is not true/false; compare it (e.g. {attr} == ...)", node.col_offset)
+                    f"'{attr}' is not true/false; compare it (e.g. {attr} == ...)", node.col_offset
+                )
             return compare(attr, "==", True)
         if isinstance(node, ast.Compare):
             operands = [node.left, *node.comparators]
@@ -240,7 +275,8 @@ def compile_selector(text: str, vocab: Vocabulary) -> Selector:
                 if op in ("in", "not in"):
                     if not _is_name(left) or not isinstance(right, (ast.List, ast.Tuple, ast.Set)):
                         raise SelectorSyntaxError(
-                            f"use: attribute {op} [\"a\", \"b\"]", getattr(left, "col_offset", 0))
+                            f'use: attribute {op} ["a", "b"]', getattr(left, "col_offset", 0)
+                        )
                     attr = name(left)  # type: ignore[arg-type]
                     values = [check_value(attr, _literal(e), e) for e in right.elts]
                     fns.append(compare(attr, op, values))
@@ -253,8 +289,8 @@ def compile_selector(text: str, vocab: Vocabulary) -> Selector:
                     fns.append(compare(attr, flip(op), check_value(attr, _literal(left), left)))
                 else:
                     raise SelectorSyntaxError(
-                        "each comparison needs one attribute and one literal",
-                        getattr(left, "col_offset", 0))
+                        "each comparison needs one attribute and one literal", getattr(left, "col_offset", 0)
+                    )
             if len(fns) == 1:
                 return fns[0]
 
@@ -263,10 +299,12 @@ def compile_selector(text: str, vocab: Vocabulary) -> Selector:
                 for f in fns[1:]:
                     m = m & f(t)
                 return m
+
             return chain
         raise SelectorSyntaxError(
             "only attributes, literals, comparisons, in, and, or, not are allowed here",
-            getattr(node, "col_offset", 0))
+            getattr(node, "col_offset", 0),
+        )
 
     fn = walk(tree.body)
     return Selector(text.strip(), frozenset(names), frozenset(cats), fn)

@@ -117,8 +117,9 @@ class HoldingsTable:
         def encode(name: str, values: Iterable[Any]) -> npt.NDArray[np.int32]:
             voc = vocab.setdefault(name, {})
             get = voc.setdefault
-            return np.fromiter((_MISSING_CODE if v is None else get(v, len(voc)) for v in values),
-                               dtype=np.int32, count=n)
+            return np.fromiter(
+                (_MISSING_CODE if v is None else get(v, len(voc)) for v in values), dtype=np.int32, count=n
+            )
 
         cats = [it.get("category") for it in items]
         site_ids = [it.get("site") for it in items]
@@ -138,12 +139,17 @@ class HoldingsTable:
         for name, kind in types.items():
             if name in BUILTIN_NAMES:
                 continue
-            raw = [a.get(name, defaults.get(c, {}).get(name)) for a, c in zip(attrs, cats, strict=True)]
+            raw = [a.get(name, defaults.get(str(c), {}).get(name)) for a, c in zip(attrs, cats, strict=True)]
             if all(v is None for v in raw):
                 continue
             if kind in (NUMBER, INTEGER):
-                cols[name] = np.array([np.nan if v is None or isinstance(v, bool) or not isinstance(v, (int, float))
-                                       else v for v in raw], dtype=np.float64)
+                cols[name] = np.array(
+                    [
+                        np.nan if v is None or isinstance(v, bool) or not isinstance(v, (int, float)) else v
+                        for v in raw
+                    ],
+                    dtype=np.float64,
+                )
             elif kind == BOOL:
                 cols[name] = np.array([-1 if not isinstance(v, bool) else int(v) for v in raw], dtype=np.int8)
             elif kind in (STRING, ENUM):
@@ -152,8 +158,11 @@ class HoldingsTable:
                 arr = np.empty(n, dtype=object)
                 arr[:] = [tuple(v) if isinstance(v, (list, tuple)) else () for v in raw]
                 lists[name] = arr
-        origin = (np.fromiter(origins, dtype=np.int64, count=n) if origins is not None
-                  else np.full(n, -1, dtype=np.int64))
+        origin = (
+            np.fromiter(origins, dtype=np.int64, count=n)
+            if origins is not None
+            else np.full(n, -1, dtype=np.int64)
+        )
         return cls(n, count, origin, cols, vocab, types, lists)
 
 

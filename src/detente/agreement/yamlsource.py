@@ -62,14 +62,24 @@ class Source:
             p = p[:-1]
 
     def error(
-        self, path: Path_, message: str, *, key: bool = False, expected: str | None = None,
-        suggestion: str | None = None, column_offset: int = 0,
+        self,
+        path: Path_,
+        message: str,
+        *,
+        key: bool = False,
+        expected: str | None = None,
+        suggestion: str | None = None,
+        column_offset: int = 0,
     ) -> AgreementError:
         mark = self.locate(path, key=key)
         return AgreementError(
-            message, file=self.file, line=mark.line if mark else None,
+            message,
+            file=self.file,
+            line=mark.line if mark else None,
             column=(mark.column + column_offset) if mark else None,
-            field=dotted(path) or None, expected=expected, suggestion=suggestion,
+            field=dotted(path) or None,
+            expected=expected,
+            suggestion=suggestion,
         )
 
 
@@ -106,8 +116,10 @@ def parse_yaml(text: str, file: str) -> Source:
     except yaml.MarkedYAMLError as exc:
         m = exc.problem_mark
         raise AgreementError(
-            f"not valid YAML: {exc.problem}", file=file,
-            line=m.line + 1 if m else None, column=m.column + 1 if m else None,
+            f"not valid YAML: {exc.problem}",
+            file=file,
+            line=m.line + 1 if m else None,
+            column=m.column + 1 if m else None,
         ) from None
     except yaml.YAMLError as exc:
         raise AgreementError(f"not valid YAML: {exc}", file=file) from None
@@ -120,15 +132,19 @@ def parse_yaml(text: str, file: str) -> Source:
         if id(node) in seen:
             raise AgreementError(
                 "anchors and aliases (&name / *name) are not allowed; write the value out",
-                file=file, line=mark.line, column=mark.column)
+                file=file,
+                line=mark.line,
+                column=mark.column,
+            )
         seen.add(id(node))
         src.values[path] = mark
         if isinstance(node, yaml.ScalarNode):
             try:
                 return _scalar(node)
             except ValueError as exc:
-                raise AgreementError(str(exc), file=file, line=mark.line, column=mark.column,
-                                     field=dotted(path) or None) from None
+                raise AgreementError(
+                    str(exc), file=file, line=mark.line, column=mark.column, field=dotted(path) or None
+                ) from None
         if isinstance(node, yaml.SequenceNode):
             return [build(child, (*path, i)) for i, child in enumerate(node.value)]
         if isinstance(node, yaml.MappingNode):
@@ -136,15 +152,22 @@ def parse_yaml(text: str, file: str) -> Source:
             for knode, vnode in node.value:
                 kmark = Mark(knode.start_mark.line + 1, knode.start_mark.column + 1)
                 if not isinstance(knode, yaml.ScalarNode) or knode.tag == "tag:yaml.org,2002:merge":
-                    raise AgreementError("keys must be plain names (no merge keys or complex keys)",
-                                         file=file, line=kmark.line, column=kmark.column)
+                    raise AgreementError(
+                        "keys must be plain names (no merge keys or complex keys)",
+                        file=file,
+                        line=kmark.line,
+                        column=kmark.column,
+                    )
                 key = str(knode.value)
                 if key in out:
                     first = src.keys[(*path, key)]
                     raise AgreementError(
                         f"duplicate key '{key}' (first at line {first.line}); keep one",
-                        file=file, line=kmark.line, column=kmark.column,
-                        field=dotted((*path, key)))
+                        file=file,
+                        line=kmark.line,
+                        column=kmark.column,
+                        field=dotted((*path, key)),
+                    )
                 src.keys[(*path, key)] = kmark
                 out[key] = build(vnode, (*path, key))
             return out
@@ -164,6 +187,7 @@ def read_yaml(path: Path) -> Source:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise AgreementError(f"not UTF-8 (byte {exc.start}); save the file as UTF-8",
-                             file=str(path)) from None
+        raise AgreementError(
+            f"not UTF-8 (byte {exc.start}); save the file as UTF-8", file=str(path)
+        ) from None
     return parse_yaml(text, str(path))

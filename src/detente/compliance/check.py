@@ -23,14 +23,21 @@ class CheckResult:
     malformed: tuple[tuple[int, str], ...]
 
     def to_json(self) -> dict[str, Any]:
-        return {"at": self.at.isoformat(), "checkpoint": self.checkpoint,
-                "findings": [f.to_json() for f in self.findings],
-                "unreadable_records": [{"index": i, "reason": r} for i, r in self.malformed]}
+        return {
+            "at": self.at.isoformat(),
+            "checkpoint": self.checkpoint,
+            "findings": [f.to_json() for f in self.findings],
+            "unreadable_records": [{"index": i, "reason": r} for i, r in self.malformed],
+        }
 
 
 def check(
-    agreements: Sequence[Agreement], log: TransparencyLog, at: dt.date, *,
-    known_at: dt.datetime | None = None, hypothetical: bool = False,
+    agreements: Sequence[Agreement],
+    log: TransparencyLog,
+    at: dt.date,
+    *,
+    known_at: dt.datetime | None = None,
+    hypothetical: bool = False,
 ) -> CheckResult:
     """Evaluate against the log as of its latest signed checkpoint: the findings, the entries they
     cite and the proofs all refer to that one tree, so a later append cannot shift them."""

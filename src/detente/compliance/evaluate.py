@@ -54,22 +54,29 @@ def _evidence_of(decl: Declaration | None, rec: Record | None = None, role: str 
     assert r is not None
     if role is None and decl is not None:
         role = f"{decl.party}'s declaration as of {decl.as_of.isoformat()}"
-    return Evidence(r.index, r.kind, r.author, r.seq, r.signed_at.strftime("%Y-%m-%dT%H:%M:%SZ"), role or r.kind)
+    return Evidence(
+        r.index, r.kind, r.author, r.seq, r.signed_at.strftime("%Y-%m-%dT%H:%M:%SZ"), role or r.kind
+    )
 
 
 def legal_consequence(ag: m.Agreement) -> str:
     if ag.legal_status == "ratified-treaty":
-        text = (f"{ag.title} is a ratified treaty: a material breach entitles the other party to invoke "
-                "it as grounds for suspending or terminating the treaty (Vienna Convention on the Law of "
-                "Treaties, Article 60)")
+        text = (
+            f"{ag.title} is a ratified treaty: a material breach entitles the other party to invoke "
+            "it as grounds for suspending or terminating the treaty (Vienna Convention on the Law of "
+            "Treaties, Article 60)"
+        )
         if ag.withdrawal:
-            text += (f", and {ag.withdrawal.clause} allows withdrawal on {ag.withdrawal.notice_days} days' "
-                     "notice")
+            text += (
+                f", and {ag.withdrawal.clause} allows withdrawal on {ag.withdrawal.notice_days} days' notice"
+            )
         return text + "."
     if ag.legal_status == "executive-agreement":
         return f"{ag.title} is an executive agreement: binding on the governments, not ratified."
-    return (f"{ag.title} is a political commitment: a breach has political, not legal, consequences; "
-            "the signed record is what makes it attributable.")
+    return (
+        f"{ag.title} is a political commitment: a breach has political, not legal, consequences; "
+        "the signed record is what makes it attributable."
+    )
 
 
 def build_table(ag: m.Agreement, state: State) -> HoldingsTable:
@@ -79,8 +86,13 @@ def build_table(ag: m.Agreement, state: State) -> HoldingsTable:
         items.extend(d.holdings)
         origins.extend([d.record.index] * len(d.holdings))
     sites = _sites(ag, state)
-    return HoldingsTable.from_items(items, ag.attributes, ag.categories,
-                                    {k: SiteInfo(v[0], v[1], v[2], v[3]) for k, v in sites.items()}, origins)
+    return HoldingsTable.from_items(
+        items,
+        ag.attributes,
+        ag.categories,
+        {k: SiteInfo(v[0], v[1], v[2], v[3]) for k, v in sites.items()},
+        origins,
+    )
 
 
 def _sites(ag: m.Agreement, state: State) -> dict[str, tuple[str, str, float, float]]:
@@ -94,14 +106,28 @@ def _context(ag: m.Agreement, state: State, table: HoldingsTable | None, hypothe
     sites = _sites(ag, state)
     names = table.names("site")
     known = np.array([n in sites for n in names], dtype=np.bool_)
-    lonlat = np.array([[sites[n][2], sites[n][3]] if n in sites else [np.nan, np.nan] for n in names],
-                      dtype=np.float64).reshape(len(names), 2)
-    return _Ctx(ag, state, table, state.at.isoformat(), hypothetical, table.vocab.get("party", {}), names,
-                known, lonlat)
+    lonlat = np.array(
+        [[sites[n][2], sites[n][3]] if n in sites else [np.nan, np.nan] for n in names], dtype=np.float64
+    ).reshape(len(names), 2)
+    return _Ctx(
+        ag,
+        state,
+        table,
+        state.at.isoformat(),
+        hypothetical,
+        table.vocab.get("party", {}),
+        names,
+        known,
+        lonlat,
+    )
 
 
 def evaluate(
-    ag: m.Agreement, state: State, *, hypothetical: bool = False, table: HoldingsTable | None = None,
+    ag: m.Agreement,
+    state: State,
+    *,
+    hypothetical: bool = False,
+    table: HoldingsTable | None = None,
 ) -> list[Finding]:
     """Every obligation × bound party (× reading) at `state.at`.
 
@@ -129,27 +155,52 @@ def _subjects(ob: m.Obligation) -> list[tuple[str, m.Reading | None]]:
     return [(p, None) for p in ob.parties]
 
 
-def _base(ctx: _Ctx, ob: m.Obligation, party: str, reading: m.Reading | None, status: Status,
-          explanation: str, **kw: Any) -> Finding:
+def _base(
+    ctx: _Ctx,
+    ob: m.Obligation,
+    party: str,
+    reading: m.Reading | None,
+    status: Status,
+    explanation: str,
+    **kw: Any,
+) -> Finding:
     legal = legal_consequence(ctx.ag) if status == "violation" else None
     return Finding(
-        agreement=ctx.ag.id, obligation=ob.id, kind=ob.kind, clause=ob.clause, party=party,
-        interpretation=reading.by if reading is not None else None, status=status,
-        value=kw.pop("value", None), bound=kw.pop("bound", None), unit=kw.pop("unit", ""),
-        explanation=explanation, at=ctx.at, legal=legal, hypothetical=ctx.hypothetical, **kw,
+        agreement=ctx.ag.id,
+        obligation=ob.id,
+        kind=ob.kind,
+        clause=ob.clause,
+        party=party,
+        interpretation=reading.by if reading is not None else None,
+        status=status,
+        value=kw.pop("value", None),
+        bound=kw.pop("bound", None),
+        unit=kw.pop("unit", ""),
+        explanation=explanation,
+        at=ctx.at,
+        legal=legal,
+        hypothetical=ctx.hypothetical,
+        **kw,
     )
 
 
 def _not_in_force(ctx: _Ctx, ob: m.Obligation, party: str, reading: m.Reading | None, stage: str) -> Finding:
     ag = ctx.ag
     why = {
-        "proposed": f"{ag.title} is a proposal" + (f" by {ag.proposed_by}" if ag.proposed_by else "")
-                    + " and has not been agreed",
+        "proposed": f"{ag.title} is a proposal"
+        + (f" by {ag.proposed_by}" if ag.proposed_by else "")
+        + " and has not been agreed",
         "signed": f"{ag.title} was signed on {ag.signed} but has not entered into force",
         "expired": f"{ag.title} expired on {ag.expires}",
     }[stage]
-    return _base(ctx, ob, party, reading, "not_applicable",
-                 f"Not in force on {ctx.at}: {why}. Evaluate it with --hypothetical to see what it would find.")
+    return _base(
+        ctx,
+        ob,
+        party,
+        reading,
+        "not_applicable",
+        f"Not in force on {ctx.at}: {why}. Evaluate it with --hypothetical to see what it would find.",
+    )
 
 
 def _evaluate_one(ctx: _Ctx, ob: m.Obligation, party: str, reading: m.Reading | None) -> Finding:
@@ -178,8 +229,9 @@ def _assumed(table: HoldingsTable, reading: m.Reading) -> HoldingsTable:
     return table
 
 
-def _mask(ctx: _Ctx, ob: m.Counted, reading: m.Reading, party: str,
-          table: HoldingsTable) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_] | None]:
+def _mask(
+    ctx: _Ctx, ob: m.Counted, reading: m.Reading, party: str, table: HoldingsTable
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_] | None]:
     """Rows counted for `party` under `reading`, and (zone rules) rows at sites of unknown location."""
     code = ctx.party_codes.get(party, -2)
     mask = reading.select.mask(table) & (table.column("party") == code)
@@ -193,7 +245,9 @@ def _mask(ctx: _Ctx, ob: m.Counted, reading: m.Reading, party: str,
             assert ob.zone is not None
             inside = _inside_by_site(ctx, ob.zone)
             sc = np.where(site_col >= 0, site_col, 0)
-            known = ctx.site_known[sc] & (site_col >= 0) if len(ctx.site_known) else np.zeros(len(site_col), bool)
+            known = (
+                ctx.site_known[sc] & (site_col >= 0) if len(ctx.site_known) else np.zeros(len(site_col), bool)
+            )
             unknown = mask & ~known
             mask &= known & (inside[sc] if len(inside) else False)
     return mask, unknown
@@ -212,7 +266,9 @@ def _inside_by_site(ctx: _Ctx, zone_id: str) -> npt.NDArray[np.bool_]:
     return inside
 
 
-def _weights(table: HoldingsTable, reading: m.Reading) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+def _weights(
+    table: HoldingsTable, reading: m.Reading
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
     """Per-row contribution to the value, and rows whose contribution is unknown."""
     count = table.count.astype(np.float64)
     if reading.sum is None:
@@ -224,14 +280,22 @@ def _weights(table: HoldingsTable, reading: m.Reading) -> tuple[npt.NDArray[np.f
     return np.where(missing, 0.0, per) * count, missing
 
 
-def _groups(ctx: _Ctx, table: HoldingsTable, rows: npt.NDArray[np.bool_], w: npt.NDArray[np.float64],
-            by: Sequence[str]) -> list[dict[str, Any]]:
+def _groups(
+    ctx: _Ctx,
+    table: HoldingsTable,
+    rows: npt.NDArray[np.bool_],
+    w: npt.NDArray[np.float64],
+    by: Sequence[str],
+) -> list[dict[str, Any]]:
     """Sum of `w` over `rows`, grouped by the given columns, largest first."""
     idx = np.flatnonzero(rows)
     if not len(idx):
         return []
     keys = [table.column(b)[idx] for b in by]
-    enc = [np.where(np.isnan(k), -1, k).astype(np.int64) if k.dtype.kind == "f" else k.astype(np.int64) for k in keys]
+    enc = [
+        np.where(np.isnan(k), -1, k).astype(np.int64) if k.dtype.kind == "f" else k.astype(np.int64)
+        for k in keys
+    ]
     stacked = np.stack(enc, axis=1)
     uniq, inv = np.unique(stacked, axis=0, return_inverse=True)
     sums = np.bincount(inv.ravel(), weights=w[idx], minlength=len(uniq))
@@ -252,12 +316,25 @@ def _num(x: float) -> int | float:
 def _counted(ctx: _Ctx, ob: m.Counted, party: str, reading: m.Reading) -> Finding:
     decl = ctx.state.declarations.get(party)
     if decl is None:
-        return _base(ctx, ob, party, reading, "unverified",
-                     f"{party} has no declaration as of {ctx.at} in the log, so {ob.id} cannot be checked.")
+        return _base(
+            ctx,
+            ob,
+            party,
+            reading,
+            "unverified",
+            f"{party} has no declaration as of {ctx.at} in the log, so {ob.id} cannot be checked.",
+        )
     if not decl.holdings:
-        return _base(ctx, ob, party, reading, "unverified",
-                     f"{party}'s declaration as of {decl.as_of} gives aggregates only, not the holdings the "
-                     f"rule counts; {ob.id} cannot be checked item by item.", evidence=(_evidence_of(decl),))
+        return _base(
+            ctx,
+            ob,
+            party,
+            reading,
+            "unverified",
+            f"{party}'s declaration as of {decl.as_of} gives aggregates only, not the holdings the "
+            f"rule counts; {ob.id} cannot be checked item by item.",
+            evidence=(_evidence_of(decl),),
+        )
     table = _assumed(ctx.table, reading)
     mask, unknown = _mask(ctx, ob, reading, party, table)
     w, missing = _weights(table, reading)
@@ -284,12 +361,16 @@ def _counted(ctx: _Ctx, ob: m.Counted, party: str, reading: m.Reading) -> Findin
         assert bound is not None
         over = value - bound
         status: Status = "violation" if over > 0 else "compliant"
-        text = (f"{who}{party} has {value:,} {noun} matching `{what}`{where} against a limit of {bound:,}"
-                + (f": {over:,} over." if over > 0 else f" ({bound - value:,} under)."))
+        text = f"{who}{party} has {value:,} {noun} matching `{what}`{where} against a limit of {bound:,}" + (
+            f": {over:,} over." if over > 0 else f" ({bound - value:,} under)."
+        )
     else:
         status = "violation" if value > 0 else "compliant"
-        text = (f"{who}{party} declares {value:,} {noun} matching `{what}`{where}, which the rule bans"
-                if value > 0 else f"{who}{party} declares nothing matching `{what}`{where}.")
+        text = (
+            f"{who}{party} declares {value:,} {noun} matching `{what}`{where}, which the rule bans"
+            if value > 0
+            else f"{who}{party} declares nothing matching `{what}`{where}."
+        )
         if value > 0:
             text += "."
     if sites and status == "violation":
@@ -301,9 +382,24 @@ def _counted(ctx: _Ctx, ob: m.Counted, party: str, reading: m.Reading) -> Findin
         if gaps:
             text += f" {gaps} matching holdings lack '{reading.sum}', so the total is a lower bound."
         if unlocated:
-            text += f" {unlocated} holdings are at sites with no declared location; the zone cannot be checked."
-    return _base(ctx, ob, party, reading, status, text, value=value, bound=bound, unit=unit,
-                 sites=tuple(sites), items=tuple(items), evidence=evidence, details=details)
+            text += (
+                f" {unlocated} holdings are at sites with no declared location; the zone cannot be checked."
+            )
+    return _base(
+        ctx,
+        ob,
+        party,
+        reading,
+        status,
+        text,
+        value=value,
+        bound=bound,
+        unit=unit,
+        sites=tuple(sites),
+        items=tuple(items),
+        evidence=evidence,
+        details=details,
+    )
 
 
 def _item_keys(table: HoldingsTable, reading: m.Reading) -> list[str]:
@@ -330,24 +426,37 @@ def _divergence(ctx: _Ctx, ob: m.Counted, party: str, reading: m.Reading) -> lis
         theirs, _ = _mask(ctx, ob, other, party, other_t)
         w_theirs, _ = _weights(other_t, other)
         v_mine, v_theirs = float(w_mine[mine].sum()), float(w_theirs[theirs].sum())
-        only_mine = _groups(ctx, mine_t, mine & ~theirs, w_mine, _item_keys(mine_t, reading) + ["site"])[:TOP]
-        only_theirs = _groups(ctx, other_t, theirs & ~mine, w_theirs, _item_keys(other_t, other) + ["site"])[:TOP]
+        only_mine = _groups(ctx, mine_t, mine & ~theirs, w_mine, [*_item_keys(mine_t, reading), "site"])[:TOP]
+        only_theirs = _groups(ctx, other_t, theirs & ~mine, w_theirs, [*_item_keys(other_t, other), "site"])[
+            :TOP
+        ]
         diff = v_mine - v_theirs
         if diff == 0 and not only_mine and not only_theirs:
             continue
+
         def fmt(groups: list[dict[str, Any]]) -> str:
             parts = []
             for g in groups[:6]:
                 label = " ".join(str(v) for k, v in g.items() if k not in ("count", "site") and v is not None)
                 parts.append(f"{g['count']:,} {label} at {g['site']}")
             return "; ".join(parts)
-        summary = f"{reading.by}'s reading counts {_num(abs(diff)):,} {'more' if diff > 0 else 'fewer'} than {other.by}'s"
+
+        more = "more" if diff > 0 else "fewer"
+        summary = f"{reading.by}'s reading counts {_num(abs(diff)):,} {more} than {other.by}'s"
         if only_mine:
             summary += f" (only {reading.by} counts: {fmt(only_mine)})"
         if only_theirs:
             summary += f" (only {other.by} counts: {fmt(only_theirs)})"
-        out.append({"versus": other.by, "this_value": _num(v_mine), "other_value": _num(v_theirs),
-                    "only_this": only_mine, "only_other": only_theirs, "summary": summary + "."})
+        out.append(
+            {
+                "versus": other.by,
+                "this_value": _num(v_mine),
+                "other_value": _num(v_theirs),
+                "only_this": only_mine,
+                "only_other": only_theirs,
+                "summary": summary + ".",
+            }
+        )
     return out
 
 
@@ -392,8 +501,16 @@ def _capability(ctx: _Ctx, ob: m.Capability, party: str) -> Finding:
             how = "presumed incapable (no verified configuration)"
         hit = sorted(can & ob.banned_categories)
         capable[row] = bool(hit)
-        basis.append({"site": site, "launcher": cat, "count": int(t.count[row]), "can_launch": sorted(can),
-                      "banned": hit, "basis": how})
+        basis.append(
+            {
+                "site": site,
+                "launcher": cat,
+                "count": int(t.count[row]),
+                "can_launch": sorted(can),
+                "banned": hit,
+                "basis": how,
+            }
+        )
     value = int(t.count[capable].sum())
     total = int(t.count[mask].sum())
     banned = ", ".join(sorted(ob.banned_categories)) or "nothing in the vocabulary"
@@ -407,18 +524,40 @@ def _capability(ctx: _Ctx, ob: m.Capability, party: str) -> Finding:
             if b["banned"]:
                 by_site[b["site"]] = by_site.get(b["site"], 0) + b["count"]
         presumed = any(b["banned"] and b["basis"].startswith("presumed") for b in basis)
-        text = (f"{value:,} of {total:,} launchers at {where} can fire a banned class ({banned}): "
-                + ", ".join(f"{s} ({n})" for s, n in sorted(by_site.items())) + ". "
-                + ("The rule presumes a launcher capable unless a verified configuration says otherwise, and "
-                   "none has been verified by inspection." if presumed else "Inspection confirmed the capability."))
+        text = (
+            f"{value:,} of {total:,} launchers at {where} can fire a banned class ({banned}): "
+            + ", ".join(f"{s} ({n})" for s, n in sorted(by_site.items()))
+            + ". "
+            + (
+                "The rule presumes a launcher capable unless a verified configuration says otherwise, and "
+                "none has been verified by inspection."
+                if presumed
+                else "Inspection confirmed the capability."
+            )
+        )
     else:
         status = "compliant"
-        text = (f"None of the {total:,} launchers at {where} can fire a banned class ({banned}); "
-                + "; ".join(f"{b['site']}: {b['basis']}" for b in basis[:4]) + ".")
+        text = (
+            f"None of the {total:,} launchers at {where} can fire a banned class ({banned}); "
+            + "; ".join(f"{b['site']}: {b['basis']}" for b in basis[:4])
+            + "."
+        )
     sites = tuple({"site": s, "count": n} for s, n in _sum_by(basis, "site").items())
-    return _base(ctx, ob, party, None, status, text, value=value, bound=0, unit="launcher", sites=sites,
-                 items=tuple(basis[:TOP]), evidence=tuple(evidence),
-                 details={"banned_categories": sorted(ob.banned_categories), "presumption": ob.presumption})
+    return _base(
+        ctx,
+        ob,
+        party,
+        None,
+        status,
+        text,
+        value=value,
+        bound=0,
+        unit="launcher",
+        sites=sites,
+        items=tuple(basis[:TOP]),
+        evidence=tuple(evidence),
+        details={"banned_categories": sorted(ob.banned_categories), "presumption": ob.presumption},
+    )
 
 
 def _sum_by(rows: list[dict[str, Any]], key: str) -> dict[str, int]:
@@ -451,8 +590,11 @@ def _in_force_from(ag: m.Agreement) -> dt.datetime:
 
 def _notify(ctx: _Ctx, ob: m.Notify, party: str) -> Finding:
     start = _in_force_from(ctx.ag)
-    notes = [n for n in ctx.state.notifications if n.party == party and n.event == ob.event
-             and n.event_time >= start]
+    notes = [
+        n
+        for n in ctx.state.notifications
+        if n.party == party and n.event == ob.event and n.event_time >= start
+    ]
     late = []
     for n in notes:
         if ob.within_days is not None:
@@ -465,21 +607,43 @@ def _notify(ctx: _Ctx, ob: m.Notify, party: str) -> Finding:
             if lead < dt.timedelta(days=ob.advance_days):
                 late.append((n, f"{max(lead.days, 0)} days before the event (required {ob.advance_days})"))
     evidence = tuple(_evidence_of(None, n.record, f"{ob.event} notification") for n, _ in late) or tuple(
-        _evidence_of(None, n.record, f"{ob.event} notification") for n in notes[-TOP:])
-    rule = (f"within {ob.within_days} days after" if ob.within_days is not None
-            else f"at least {ob.advance_days} days before")
+        _evidence_of(None, n.record, f"{ob.event} notification") for n in notes[-TOP:]
+    )
+    rule = (
+        f"within {ob.within_days} days after"
+        if ob.within_days is not None
+        else f"at least {ob.advance_days} days before"
+    )
     if late:
-        text = (f"{len(late)} of {len(notes)} {ob.event} notifications by {party} came late (due {rule} the "
-                "event): " + "; ".join(f"entry {n.record.index}: {why}" for n, why in late[:5]) + ".")
-        return _base(ctx, ob, party, None, "violation", text, value=len(late), bound=0, unit="late notification",
-                     evidence=evidence)
-    head = (f"No {ob.event} notifications by {party} in the log (each is due {rule} the event)." if not notes
-            else f"{len(notes)} {ob.event} notification{'s' if len(notes) != 1 else ''} by {party}, all on "
-                 f"time ({rule} the event).")
-    text = (head + " Events never notified cannot be seen in the log; inspections and successive "
-            "declarations are what reveal them.")
-    return _base(ctx, ob, party, None, "compliant", text, value=0, bound=0, unit="late notification",
-                 evidence=evidence)
+        text = (
+            f"{len(late)} of {len(notes)} {ob.event} notifications by {party} came late (due {rule} the "
+            "event): " + "; ".join(f"entry {n.record.index}: {why}" for n, why in late[:5]) + "."
+        )
+        return _base(
+            ctx,
+            ob,
+            party,
+            None,
+            "violation",
+            text,
+            value=len(late),
+            bound=0,
+            unit="late notification",
+            evidence=evidence,
+        )
+    head = (
+        f"No {ob.event} notifications by {party} in the log (each is due {rule} the event)."
+        if not notes
+        else f"{len(notes)} {ob.event} notification{'s' if len(notes) != 1 else ''} by {party}, all on "
+        f"time ({rule} the event)."
+    )
+    text = (
+        head + " Events never notified cannot be seen in the log; inspections and successive "
+        "declarations are what reveal them."
+    )
+    return _base(
+        ctx, ob, party, None, "compliant", text, value=0, bound=0, unit="late notification", evidence=evidence
+    )
 
 
 def _cutoffs(ob: m.Exchange, start: dt.date, end: dt.date) -> list[dt.date]:
@@ -502,28 +666,67 @@ def _exchange(ctx: _Ctx, ob: m.Exchange, party: str) -> Finding:
     pending = [c for c in _cutoffs(ob, start, at) if c + dt.timedelta(days=ob.due_days) >= at]
     decls = [d for d in ctx.state.history.declarations if d.party == party]
     if not due_by:
-        return _base(ctx, ob, party, None, "compliant",
-                     f"No data exchange was yet due from {party} on {ctx.at}.", value=0, bound=0, unit="day late")
+        return _base(
+            ctx,
+            ob,
+            party,
+            None,
+            "compliant",
+            f"No data exchange was yet due from {party} on {ctx.at}.",
+            value=0,
+            bound=0,
+            unit="day late",
+        )
     c = due_by[-1]
     due = c + dt.timedelta(days=ob.due_days)
     match = [d for d in decls if d.as_of == c]
-    note = (f" The exchange as of {pending[-1]} is due by {pending[-1] + dt.timedelta(days=ob.due_days)}."
-            if pending else "")
+    note = (
+        f" The exchange as of {pending[-1]} is due by {pending[-1] + dt.timedelta(days=ob.due_days)}."
+        if pending
+        else ""
+    )
     if not match:
-        return _base(ctx, ob, party, None, "violation",
-                     f"{party}'s data as of {c} was due in the log by {due}; none is recorded.{note}",
-                     value=None, bound=0, unit="day late")
+        return _base(
+            ctx,
+            ob,
+            party,
+            None,
+            "violation",
+            f"{party}'s data as of {c} was due in the log by {due}; none is recorded.{note}",
+            value=None,
+            bound=0,
+            unit="day late",
+        )
     first = min(match, key=lambda d: d.record.index)
     late = (first.record.signed_at.date() - due).days
     ev = (_evidence_of(first),)
     if late > 0:
-        return _base(ctx, ob, party, None, "violation",
-                     f"{party}'s data as of {c} was due by {due} and was signed {late} days late, on "
-                     f"{first.record.signed_at.date()}.{note}", value=late, bound=0, unit="day late", evidence=ev)
-    return _base(ctx, ob, party, None, "compliant",
-                 f"{party}'s data as of {c} is in the log (entry {first.record.index}, signed "
-                 f"{first.record.signed_at.date()}, due by {due}).{note}", value=0, bound=0, unit="day late",
-                 evidence=ev)
+        return _base(
+            ctx,
+            ob,
+            party,
+            None,
+            "violation",
+            f"{party}'s data as of {c} was due by {due} and was signed {late} days late, on "
+            f"{first.record.signed_at.date()}.{note}",
+            value=late,
+            bound=0,
+            unit="day late",
+            evidence=ev,
+        )
+    return _base(
+        ctx,
+        ob,
+        party,
+        None,
+        "compliant",
+        f"{party}'s data as of {c} is in the log (entry {first.record.index}, signed "
+        f"{first.record.signed_at.date()}, due by {due}).{note}",
+        value=0,
+        bound=0,
+        unit="day late",
+        evidence=ev,
+    )
 
 
 # ------------------------------------------------------------------ inspections
@@ -543,21 +746,36 @@ def _inspection(ctx: _Ctx, ob: m.Inspection) -> Finding:
     """The regime as parsed; the inspection workflow adds requests, draws and reports to the log.
     Here: how much of the period's quota the inspecting party has used."""
     start = _period_start(ctx.state.at, ob.quota_per)
-    used = [r for r in ctx.state.requests if r.author == ob.inspecting
-            and r.body.get("obligation") == ob.id and r.signed_at.date() >= start]
+    used = [
+        r
+        for r in ctx.state.requests
+        if r.author == ob.inspecting and r.body.get("obligation") == ob.id and r.signed_at.date() >= start
+    ]
     over = len(used) - ob.quota_count
     ev = tuple(_evidence_of(None, r, "inspection request") for r in used[:TOP])
-    pool = (", ".join(ob.sites) if ob.sites else "sites of kind " + ", ".join(ob.site_kinds or ()))
-    text = (f"{ob.inspecting} may inspect {ob.inspected} up to {ob.quota_count} times per {ob.quota_per} "
-            f"({ob.selection} selection, {ob.notice_hours} hours' notice; pool: {pool}); "
-            f"{len(used)} requested since {start}.")
+    pool = ", ".join(ob.sites) if ob.sites else "sites of kind " + ", ".join(ob.site_kinds or ())
+    text = (
+        f"{ob.inspecting} may inspect {ob.inspected} up to {ob.quota_count} times per {ob.quota_per} "
+        f"({ob.selection} selection, {ob.notice_hours} hours' notice; pool: {pool}); "
+        f"{len(used)} requested since {start}."
+    )
     status: Status = "compliant"
     if over > 0:
         status = "violation"
         text += f" That is {over} over the quota."
-    return _base(ctx, ob, ob.inspected, None, status, text, value=len(used), bound=ob.quota_count,
-                 unit="inspection", evidence=ev,
-                 details={"inspecting": ob.inspecting, "selection": ob.selection, "notice_hours": ob.notice_hours})
+    return _base(
+        ctx,
+        ob,
+        ob.inspected,
+        None,
+        status,
+        text,
+        value=len(used),
+        bound=ob.quota_count,
+        unit="inspection",
+        evidence=ev,
+        details={"inspecting": ob.inspecting, "selection": ob.selection, "notice_hours": ob.notice_hours},
+    )
 
 
 # ------------------------------------------------------------------ conditions
@@ -581,22 +799,35 @@ def _apply_conditions(ctx: _Ctx, findings: list[Finding]) -> list[Finding]:
                 reason = f"applied only until {c.before}"
             elif c.reciprocal is not None:
                 counter = ctx.ag.obligation(c.reciprocal)
-                for other in counter.parties if not isinstance(counter, m.Inspection) else (counter.inspected,):
+                for other in (
+                    counter.parties if not isinstance(counter, m.Inspection) else (counter.inspected,)
+                ):
                     if other == f.party:
                         continue
                     theirs = by_key.get((c.reciprocal, other), [])
                     # the invoking party judges the counterpart by its own reading where it has one
-                    pick = [g for g in theirs if g.interpretation == f.party] or [
-                        g for g in theirs if g.interpretation in (None, other)] or theirs
+                    pick = (
+                        [g for g in theirs if g.interpretation == f.party]
+                        or [g for g in theirs if g.interpretation in (None, other)]
+                        or theirs
+                    )
                     if any(g.status == "violation" for g in pick):
-                        reason = (f"suspended: it binds {f.party} only while {other} complies with "
-                                  f"{c.reciprocal}, and {other} is in violation of it")
+                        reason = (
+                            f"suspended: it binds {f.party} only while {other} complies with "
+                            f"{c.reciprocal}, and {other} is in violation of it"
+                        )
             if reason:
                 break
         if reason:
-            out.append(replace(f, status="not_applicable", legal=None,
-                               explanation=f"Not applicable to {f.party}: {reason}. (Unconditioned: {f.status} — "
-                                           f"{f.explanation})"))
+            out.append(
+                replace(
+                    f,
+                    status="not_applicable",
+                    legal=None,
+                    explanation=f"Not applicable to {f.party}: {reason}. (Unconditioned: {f.status} — "
+                    f"{f.explanation})",
+                )
+            )
         else:
             out.append(f)
     return out

@@ -29,9 +29,16 @@ class Evidence:
     leaf_hash: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"index": self.index, "kind": self.kind, "author": self.author, "seq": self.seq,
-                "signed_at": self.signed_at, "role": self.role, "leaf_hash": self.leaf_hash,
-                "inclusion_proof": list(self.proof) if self.proof is not None else None}
+        return {
+            "index": self.index,
+            "kind": self.kind,
+            "author": self.author,
+            "seq": self.seq,
+            "signed_at": self.signed_at,
+            "role": self.role,
+            "leaf_hash": self.leaf_hash,
+            "inclusion_proof": list(self.proof) if self.proof is not None else None,
+        }
 
 
 @dataclass(frozen=True)
@@ -62,11 +69,23 @@ class Finding:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "agreement": self.agreement, "obligation": self.obligation, "kind": self.kind,
-            "clause": self.clause, "party": self.party, "interpretation": self.interpretation,
-            "status": self.status, "value": self.value, "bound": self.bound, "unit": self.unit,
-            "explanation": self.explanation, "at": self.at, "sites": list(self.sites),
-            "items": list(self.items), "evidence": [e.to_json() for e in self.evidence],
-            "checkpoint": self.checkpoint, "legal": self.legal, "hypothetical": self.hypothetical,
+            "agreement": self.agreement,
+            "obligation": self.obligation,
+            "kind": self.kind,
+            "clause": self.clause,
+            "party": self.party,
+            "interpretation": self.interpretation,
+            "status": self.status,
+            "value": self.value,
+            "bound": self.bound,
+            "unit": self.unit,
+            "explanation": self.explanation,
+            "at": self.at,
+            "sites": list(self.sites),
+            "items": list(self.items),
+            "evidence": [e.to_json() for e in self.evidence],
+            "checkpoint": self.checkpoint,
+            "legal": self.legal,
+            "hypothetical": self.hypothetical,
             "details": self.details,
         }

@@ -92,7 +92,9 @@ class History:
                 latest[d.party] = d
         end = _end_of(t)
         return State(
-            at=t, history=self, declarations=latest,
+            at=t,
+            history=self,
+            declarations=latest,
             notifications=[n for n in self.notifications if n.event_time <= end],
             reports=[r for r in self.reports if r.record.signed_at <= end],
             requests=[r for r in self.requests if r.signed_at <= end],
@@ -141,19 +143,29 @@ def _project(rec: Record, h: History) -> None:
             if not isinstance(x, dict) or not isinstance(x.get("count", 1), int):
                 raise ValueError("each holding is an object with an integer count")
             items.append({**x, "party": rec.author})
-        h.declarations.append(Declaration(
-            rec, _date(b.get("as_of")), tuple(items),
-            {str(s["id"]): s for s in sites if isinstance(s, dict) and "id" in s},
-            b.get("aggregates") or {},
-        ))
+        h.declarations.append(
+            Declaration(
+                rec,
+                _date(b.get("as_of")),
+                tuple(items),
+                {str(s["id"]): s for s in sites if isinstance(s, dict) and "id" in s},
+                b.get("aggregates") or {},
+            )
+        )
     elif rec.kind == "notification":
         h.notifications.append(Notification(rec, str(b.get("event")), parse_time(b.get("event_time", ""))))
     elif rec.kind == "inspection-request":
         h.requests.append(rec)
     elif rec.kind == "inspection-report":
         configs = b.get("configurations", [])
-        h.reports.append(InspectionReport(rec, str(b.get("site")), str(b.get("inspected", "")),
-                                          tuple(c for c in configs if isinstance(c, dict))))
+        h.reports.append(
+            InspectionReport(
+                rec,
+                str(b.get("site")),
+                str(b.get("inspected", "")),
+                tuple(c for c in configs if isinstance(c, dict)),
+            )
+        )
 
 
 def records_from_leaves(leaves: Iterable[tuple[int, bytes]]) -> Iterable[Record]:
