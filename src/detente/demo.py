@@ -120,7 +120,8 @@ def run_demo(workspace: Path | None, console: Console | None) -> dict[str, Any]:
     forged_env = make_record("declaration", "US", 99, {"as_of": "2022-03-01", "holdings": []},
                              keys["RU"], log=ORIGIN, signed_at=clock[0])
     forged = log.append_batch([forged_env.canonical()])[0]
-    for label, r in (("replayed US declaration", replay), ("RU signing as US", forged)):
+    first = decls[0][0]
+    for label, r in ((f"replayed {first} declaration", replay), ("RU signing as US", forged)):
         assert isinstance(r, RecordRefused)
         refusals.append({"attempt": label, "reason": r.code, "message": r.message})
         say(f"refused {label}: [yellow]{r.code}[/] — {r.message}", highlight=False)

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from detente.agreement.model import Agreement
-from detente.compliance.evaluate import evaluate
+from detente.agreement.table import HoldingsTable
+from detente.compliance.evaluate import build_table, evaluate, table_key
 from detente.compliance.evidence import attach_proofs, checkpoint_json
 from detente.compliance.findings import Finding
 from detente.compliance.state import load_history
@@ -45,7 +46,11 @@ def check(
     history = load_history(log.store, scp.checkpoint.size, known_at)
     state = history.at(at)
     findings: list[Finding] = []
+    tables: dict[tuple[Any, ...], HoldingsTable] = {}
     for ag in agreements:
-        findings.extend(evaluate(ag, state, hypothetical=hypothetical))
+        key = table_key(ag)
+        if key not in tables:
+            tables[key] = build_table(ag, state)
+        findings.extend(evaluate(ag, state, hypothetical=hypothetical, table=tables[key]))
     proven = attach_proofs(findings, log, scp)
     return CheckResult(at, checkpoint_json(scp), tuple(proven), tuple(history.malformed))

@@ -95,6 +95,14 @@ def build_table(ag: m.Agreement, state: State) -> HoldingsTable:
     )
 
 
+def table_key(ag: m.Agreement) -> tuple[Any, ...]:
+    """Agreements sharing a vocabulary (and sites) can share one holdings table."""
+    attrs = tuple(sorted((a.name, a.type) for a in ag.attributes.values()))
+    cats = tuple(sorted((c.name, repr(sorted(c.defaults.items()))) for c in ag.categories.values()))
+    sites = tuple(sorted((s.id, s.kind, s.host, s.lon, s.lat) for s in ag.sites.values()))
+    return attrs, cats, sites
+
+
 def _sites(ag: m.Agreement, state: State) -> dict[str, tuple[str, str, float, float]]:
     out = {s.id: (s.kind, s.host, s.lon, s.lat) for s in ag.sites.values()}
     out.update(state.site_locations())  # a party's own declaration of its sites prevails
@@ -437,8 +445,9 @@ def _divergence(ctx: _Ctx, ob: m.Counted, party: str, reading: m.Reading) -> lis
         def fmt(groups: list[dict[str, Any]]) -> str:
             parts = []
             for g in groups[:6]:
-                label = " ".join(str(v) for k, v in g.items() if k not in ("count", "site") and v is not None)
-                parts.append(f"{g['count']:,} {label} at {g['site']}")
+                attrs = ", ".join(f"{k} {v}" for k, v in g.items()
+                                  if k not in ("count", "site", "category") and v is not None)
+                parts.append(f"{g['count']:,} {g['category']}" + (f" ({attrs})" if attrs else "") + f" at {g['site']}")
             return "; ".join(parts)
 
         more = "more" if diff > 0 else "fewer"
