@@ -447,7 +447,8 @@ def _divergence(ctx: _Ctx, ob: m.Counted, party: str, reading: m.Reading) -> lis
             for g in groups[:6]:
                 attrs = ", ".join(f"{k} {v}" for k, v in g.items()
                                   if k not in ("count", "site", "category") and v is not None)
-                parts.append(f"{g['count']:,} {g['category']}" + (f" ({attrs})" if attrs else "") + f" at {g['site']}")
+                what = f"{g['category']} ({attrs})" if attrs else g["category"]
+                parts.append(f"{g['count']:,} {what} at {g['site']}")
             return "; ".join(parts)
 
         more = "more" if diff > 0 else "fewer"
