@@ -7,6 +7,7 @@ them. Receipts are built only after COMMIT has returned.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -44,6 +45,33 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class RecordRule(ABC):
+    """A rule over the log's content, judged where the order is final: inside the write
+    transaction, against everything already logged (by any process) and earlier in the batch.
+
+    Signatures, roles and sequence numbers say who may write; rules say what may come next:
+    no inspection findings without a request, no second draw, no quota overrun. A rule keeps its
+    own projection of the log. Before each batch the log feeds it the entries appended since it
+    last looked (other processes may have written); during the batch, each record it accepts.
+    If the transaction fails, the log calls `reset` and the projection is rebuilt from the log.
+    """
+
+    def __init__(self) -> None:
+        self.seen = 0  # entries [0, seen) have been observed
+
+    @abstractmethod
+    def observe(self, index: int, leaf: bytes, author: str, kind: str) -> None:
+        """Fold one logged entry into the projection."""
+
+    @abstractmethod
+    def check(self, item: Admitted, index: int) -> RecordRefused | None:
+        """Judge a candidate that would land at `index`; None to accept."""
+
+    def reset(self) -> None:
+        """Forget the projection; it is rebuilt from the log on the next batch."""
+        self.seen = 0
+
+
 class TransparencyLog:
     def __init__(
         self,
@@ -53,8 +81,10 @@ class TransparencyLog:
         *,
         clock: Callable[[], datetime] = utcnow,
         policy: Policy | None = None,
+        rules: Sequence[RecordRule] = (),
     ) -> None:
         self.store = store
+        self.rules = tuple(rules)
         self.registry = registry
         self.keyring = KeyRing(registry)
         self.clock = clock
@@ -99,8 +129,36 @@ class TransparencyLog:
             raise DetenteError("this log was opened without the operator key; it cannot append")
         results: list[Receipt | RecordRefused | int] = []
         received = format_time(self.clock())
+        try:
+            return self._append_admitted(items, received, results)
+        except BaseException:
+            for rule in self.rules:  # their view of this batch may not have been committed
+                rule.reset()
+            raise
+
+    def _catch_up(self, size: int) -> None:
+        for rule in self.rules:
+            if rule.seen > size:  # the store is behind what the rule saw: rebuild
+                rule.reset()
+        start = min((r.seen for r in self.rules), default=size)
+        while start < size:
+            end = min(size, start + 10_000)
+            for e in self.store.entries(start, end):
+                for rule in self.rules:
+                    if rule.seen == e.index:
+                        rule.observe(e.index, e.leaf, e.author, e.kind)
+                        rule.seen += 1
+            start = end
+
+    def _append_admitted(
+        self, items: Sequence[Admitted | RecordRefused], received: str,
+        results: list[Receipt | RecordRefused | int],
+    ) -> list[Receipt | RecordRefused]:
+        assert self._operator_key is not None
         with self.store.writer() as txn:
             size = txn.size()
+            if self.rules:
+                self._catch_up(size)
             old_edge = self._frontier_nodes(txn.fetch_nodes, size)
             frontier = Frontier(size, old_edge)
             last: dict[str, int] = {}
@@ -121,8 +179,15 @@ class TransparencyLog:
                         code="replay",
                     ))
                     continue
-                last[item.author] = item.seq
                 index = frontier.size
+                refusal = next((r for r in (rule.check(item, index) for rule in self.rules) if r), None)
+                if refusal is not None:
+                    results.append(refusal)
+                    continue
+                for rule in self.rules:
+                    rule.observe(index, item.leaf, item.author, item.kind)
+                    rule.seen = index + 1
+                last[item.author] = item.seq
                 frontier.append(item.leaf_hash, new_nodes)
                 entries.append(StoredEntry(
                     index, item.leaf, item.author, item.seq, item.kind, received
