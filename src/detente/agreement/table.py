@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from detente.agreement.selector import BOOL, BUILTIN_NAMES, ENUM, INTEGER, LIST, NUMBER, STRING, Mask
+from detente.agreement.selector import BOOL, BUILTIN_NAMES, INTEGER, LIST, NUMBER, Mask
 
 _MISSING_CODE = -1
 _ABSENT_CODE = -2  # a value no row has: compares unequal to every code, including missing
@@ -42,6 +42,7 @@ class HoldingsTable:
     vocab: dict[str, dict[str, int]]
     types: dict[str, str]
     lists: dict[str, npt.NDArray[np.object_]] = field(default_factory=dict)
+    _names: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)
 
     def __len__(self) -> int:
         return self.n
@@ -57,11 +58,14 @@ class HoldingsTable:
         return self.vocab.get(name, {}).get(value, _ABSENT_CODE)
 
     def names(self, name: str) -> list[str]:
-        """Code -> string, for reporting."""
-        inv = [""] * len(self.vocab.get(name, {}))
-        for s, c in self.vocab.get(name, {}).items():
-            inv[c] = s
-        return inv
+        """Code -> string, for reporting (cached: the vocabulary of a table never changes)."""
+        cache = self._names
+        if name not in cache:
+            inv = [""] * len(self.vocab.get(name, {}))
+            for s, c in self.vocab.get(name, {}).items():
+                inv[c] = s
+            cache[name] = inv
+        return cache[name]
 
     def value(self, name: str, row: int) -> Any:
         if name in self.lists:
@@ -135,29 +139,54 @@ class HoldingsTable:
         count = np.fromiter((it.get("count", 1) for it in items), dtype=np.int64, count=n)
         attrs = [it.get("attributes") or {} for it in items]
         defaults = {c: dict(getattr(cat, "defaults", {})) for c, cat in categories.items()}
+        cat_col = cols["category"]
+        cat_codes = vocab["category"]
         lists: dict[str, npt.NDArray[np.object_]] = {}
+        nan = float("nan")
+        # One pass per attribute over the items' own values (C-speed dict lookups), then category
+        # defaults filled in with one vectorised assignment per category: an item's own value wins.
         for name, kind in types.items():
             if name in BUILTIN_NAMES:
                 continue
-            raw = [a.get(name, defaults.get(str(c), {}).get(name)) for a, c in zip(attrs, cats, strict=True)]
-            if all(v is None for v in raw):
+            raw = [a.get(name) for a in attrs]
+            fills = [(cat_codes[c], d[name]) for c, d in defaults.items() if name in d and c in cat_codes]
+            if not fills and all(v is None for v in raw):
+                continue
+            if kind == LIST:
+                arr = np.empty(n, dtype=object)
+                arr[:] = [tuple(v) if isinstance(v, (list, tuple)) else None for v in raw]
+                for code, dv in fills:
+                    where = np.flatnonzero((cat_col == code) & np.equal(arr, None))
+                    for i in where:
+                        arr[i] = tuple(dv)
+                for i in np.flatnonzero(np.equal(arr, None)):
+                    arr[i] = ()
+                lists[name] = arr
                 continue
             if kind in (NUMBER, INTEGER):
-                cols[name] = np.array(
-                    [
-                        np.nan if v is None or isinstance(v, bool) or not isinstance(v, (int, float)) else v
-                        for v in raw
-                    ],
-                    dtype=np.float64,
+                col: npt.NDArray[Any] = np.fromiter(
+                    (v if type(v) is int or type(v) is float else nan for v in raw), dtype=np.float64, count=n
                 )
+                missing = np.isnan(col)
             elif kind == BOOL:
-                cols[name] = np.array([-1 if not isinstance(v, bool) else int(v) for v in raw], dtype=np.int8)
-            elif kind in (STRING, ENUM):
-                cols[name] = encode(name, (v if isinstance(v, str) else None for v in raw))
-            elif kind == LIST:
-                arr = np.empty(n, dtype=object)
-                arr[:] = [tuple(v) if isinstance(v, (list, tuple)) else () for v in raw]
-                lists[name] = arr
+                col = np.fromiter(
+                    (1 if v is True else 0 if v is False else -1 for v in raw), dtype=np.int8, count=n
+                )
+                missing = col < 0
+            else:
+                col = encode(name, (v if type(v) is str else None for v in raw))
+                missing = col < 0
+            for code, dv in fills:
+                where = missing & (cat_col == code)
+                if kind in (NUMBER, INTEGER):
+                    ok = isinstance(dv, (int, float)) and not isinstance(dv, bool)
+                    col[where] = float(dv) if ok else nan
+                elif kind == BOOL:
+                    col[where] = int(dv) if isinstance(dv, bool) else -1
+                elif isinstance(dv, str):
+                    voc = vocab.setdefault(name, {})
+                    col[where] = voc.setdefault(dv, len(voc))
+            cols[name] = col
         origin = (
             np.fromiter(origins, dtype=np.int64, count=n)
             if origins is not None

@@ -294,25 +294,59 @@ def _groups(
     rows: npt.NDArray[np.bool_],
     w: npt.NDArray[np.float64],
     by: Sequence[str],
+    limit: int = TOP,
 ) -> list[dict[str, Any]]:
-    """Sum of `w` over `rows`, grouped by the given columns, largest first."""
+    """Sum of `w` over `rows`, grouped by the given columns, largest first (the first `limit`).
+
+    Each column is turned into small integer codes and the codes into one mixed-radix key, so
+    grouping a million rows is a bincount, not a sort of row tuples; only the groups reported
+    are decoded back into values.
+    """
     idx = np.flatnonzero(rows)
     if not len(idx):
         return []
-    keys = [table.column(b)[idx] for b in by]
-    enc = [
-        np.where(np.isnan(k), -1, k).astype(np.int64) if k.dtype.kind == "f" else k.astype(np.int64)
-        for k in keys
-    ]
-    stacked = np.stack(enc, axis=1)
-    uniq, inv = np.unique(stacked, axis=0, return_inverse=True)
-    sums = np.bincount(inv.ravel(), weights=w[idx], minlength=len(uniq))
-    order = np.argsort(-sums, kind="stable")
+    key = np.zeros(len(idx), dtype=np.int64)
+    radix: list[tuple[int, Any]] = []
+    mult = 1
+    for b in by:
+        col = table.column(b)[idx]
+        if col.dtype.kind == "f":
+            uniq, codes = np.unique(col, return_inverse=True)
+            card = len(uniq)
+            decode: Any = ("num", uniq)
+        else:
+            codes = col.astype(np.int64) + 1  # missing (-1) becomes 0
+            card = int(codes.max()) + 1
+            decode = ("bool", None) if table.types.get(b) == "bool" else ("str", table.names(b))
+        if mult > (1 << 62) // max(card, 1):
+            raise AssertionError("grouping key overflow")  # not reachable with report-sized groupings
+        key += codes.reshape(-1).astype(np.int64) * mult
+        radix.append((card, decode))
+        mult *= card
+    weights = w[idx]
+    if mult <= 4 * len(idx) + 4096:
+        sums = np.bincount(key, weights=weights, minlength=mult)
+        present = np.bincount(key, minlength=mult) > 0
+        keys = np.flatnonzero(present)
+        sums = sums[keys]
+    else:
+        keys, inv = np.unique(key, return_inverse=True)
+        sums = np.bincount(inv.reshape(-1), weights=weights, minlength=len(keys))
+    order = np.argsort(-sums, kind="stable")[:limit]
     out = []
     for g in order:
-        row = idx[np.flatnonzero(inv.ravel() == g)[0]]
-        entry: dict[str, Any] = {b: table.value(b, int(row)) for b in by}
-        entry["count"] = _num(sums[g])
+        k = int(keys[g])
+        entry: dict[str, Any] = {}
+        for b, (card, (how, table_of)) in zip(by, radix, strict=True):
+            k, c = divmod(k, card)
+            if how == "num":
+                v = float(table_of[c])
+                entry[b] = None if np.isnan(v) else _num(v)
+            elif how == "bool":
+                entry[b] = None if c == 0 else bool(c - 1)
+            else:
+                entry[b] = None if c == 0 else table_of[c - 1]
+        entry["count"] = _num(float(sums[g]))
         out.append(entry)
     return out
 
@@ -410,9 +444,10 @@ def _counted(ctx: _Ctx, ob: m.Counted, party: str, reading: m.Reading) -> Findin
     )
 
 
-def _item_keys(table: HoldingsTable, reading: m.Reading) -> list[str]:
+def _item_keys(table: HoldingsTable, reading: m.Reading, other: m.Reading | None = None) -> list[str]:
     keys = ["category"]
-    for n in sorted(reading.select.names - {"category", "party", "site"}):
+    names = reading.select.names | (other.select.names if other is not None else frozenset())
+    for n in sorted(names - {"category", "party", "site"}):
         keys.append(n)
     if "system" in table.columns and "system" not in keys:
         keys.append("system")
@@ -434,10 +469,9 @@ def _divergence(ctx: _Ctx, ob: m.Counted, party: str, reading: m.Reading) -> lis
         theirs, _ = _mask(ctx, ob, other, party, other_t)
         w_theirs, _ = _weights(other_t, other)
         v_mine, v_theirs = float(w_mine[mine].sum()), float(w_theirs[theirs].sum())
-        only_mine = _groups(ctx, mine_t, mine & ~theirs, w_mine, [*_item_keys(mine_t, reading), "site"])[:TOP]
-        only_theirs = _groups(ctx, other_t, theirs & ~mine, w_theirs, [*_item_keys(other_t, other), "site"])[
-            :TOP
-        ]
+        keys = [*_item_keys(mine_t, reading, other), "site"]  # what either reading looks at
+        only_mine = _groups(ctx, mine_t, mine & ~theirs, w_mine, keys)
+        only_theirs = _groups(ctx, other_t, theirs & ~mine, w_theirs, keys)
         diff = v_mine - v_theirs
         if diff == 0 and not only_mine and not only_theirs:
             continue
