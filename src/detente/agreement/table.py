@@ -153,14 +153,11 @@ class HoldingsTable:
             if not fills and all(v is None for v in raw):
                 continue
             if kind == LIST:
+                own = [tuple(v) if isinstance(v, (list, tuple)) else None for v in raw]
+                by_code = {code: tuple(dv) for code, dv in fills if isinstance(dv, (list, tuple))}
                 arr = np.empty(n, dtype=object)
-                arr[:] = [tuple(v) if isinstance(v, (list, tuple)) else None for v in raw]
-                for code, dv in fills:
-                    where = np.flatnonzero((cat_col == code) & np.equal(arr, None))
-                    for i in where:
-                        arr[i] = tuple(dv)
-                for i in np.flatnonzero(np.equal(arr, None)):
-                    arr[i] = ()
+                arr[:] = [v if v is not None else by_code.get(int(cc), ())
+                          for v, cc in zip(own, cat_col, strict=True)]
                 lists[name] = arr
                 continue
             if kind in (NUMBER, INTEGER):
