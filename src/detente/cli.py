@@ -26,7 +26,8 @@ app = typer.Typer(no_args_is_help=True, add_completion=False,
 log_app = typer.Typer(no_args_is_help=True, help="The append-only, witnessed log.")
 app.add_typer(log_app, name="log")
 
-out = Console()
+# Piped output (CI logs, files) gets a readable width rather than the 80-column default.
+out = Console(width=None if sys.stdout.isatty() else 150)
 err = Console(stderr=True)
 
 WorkspaceOpt = Annotated[Path, typer.Option("--workspace", "-w", help="Workspace directory.")]
