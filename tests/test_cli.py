@@ -280,8 +280,21 @@ def test_demo_json(tmp_path: Path) -> None:
     res = run("demo", "--workspace", str(tmp_path / "demo"), "--json")
     summary = json.loads(res.stdout)
     assert summary["verification"]["ok"] is True
-    assert summary["entries"] == 4
+    assert summary["entries"] == 6  # two exchanges of 2021, two statements, two of March 2022
     assert [r["reason"] for r in summary["refusals"]] == ["replay", "not-author"]
+    # The headline: the launcher dispute, both readings, at 1 March 2022.
+    launchers = {(f["party"], f["interpretation"]): f for f in summary["findings"]
+                 if f["agreement"] == "new-start" and f["obligation"] == "launchers"}
+    assert (launchers[("US", "US")]["status"], launchers[("US", "US")]["value"]) == ("compliant", 800)
+    assert (launchers[("US", "RU")]["status"], launchers[("US", "RU")]["value"]) == ("violation", 901)
+    assert launchers[("RU", "RU")]["value"] == 761
+    for f in summary["findings"]:
+        assert {"obligation", "party", "interpretation", "status", "value", "bound", "evidence",
+                "explanation"} <= set(f)
+        if f["agreement"] != "new-start":
+            assert f["hypothetical"] is True
+        for e in f["evidence"]:
+            assert e["inclusion_proof"] is not None
     assert sorted(summary["cosigned_by"]) == ["RU", "US"]
     assert sorted(summary["verification"]["cosigned_by"]) == ["RU", "US"]
     assert (tmp_path / "demo" / "demo-summary.json").exists()
