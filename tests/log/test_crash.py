@@ -34,13 +34,14 @@ def _parse(line: str, into: dict[int, tuple[bytes, Receipt]]) -> None:
         into[r.index] = (base64.b64decode(item["leaf"]), r)
 
 
-def _run_and_kill(ws: Path, batches_before_kill: int) -> dict[int, tuple[bytes, Receipt]]:
+def _run_and_kill(env: LogEnv, batches_before_kill: int) -> dict[int, tuple[bytes, Receipt]]:
     """Start the appending child, read `batches_before_kill` batches of receipts, SIGKILL it,
     and return every receipt it printed (including any printed after we stopped reading)."""
     got: dict[int, tuple[bytes, Receipt]] = {}
     proc = subprocess.Popen(
-        [sys.executable, str(CHILD), "append", str(ws), str(BATCH), str(COSIGN_EVERY)],
+        [sys.executable, str(CHILD), "append", str(env.ws.path), str(BATCH), str(COSIGN_EVERY)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, **env.child_env()},
     )
     try:
         assert proc.stdout is not None
@@ -73,7 +74,7 @@ def _next_seqs(ws: Workspace) -> dict[str, int]:
 
 
 def _check_after_restart(env: LogEnv, receipts: dict[int, tuple[bytes, Receipt]]) -> Any:
-    ws = Workspace.open(env.ws.path)  # as a restarted process would
+    ws = env.reopen()  # as a restarted process would
     log = ws.log(clock=fixed_clock)
     try:
         size = log.size()
@@ -111,7 +112,7 @@ def test_sigkill_mid_append_loses_nothing_receipted(env: LogEnv) -> None:
     receipts: dict[int, tuple[bytes, Receipt]] = {}
     size = 0
     for kill_after in (2, 5, 8):
-        got = _run_and_kill(env.ws.path, kill_after)
+        got = _run_and_kill(env, kill_after)
         assert len(got) >= kill_after * BATCH
         assert min(got) >= size, "the child appends after what was there"
         receipts.update(got)

@@ -1,5 +1,6 @@
 """Tampering with the workspace database behind the log's back: `verify_store` (and the CLI's
-`detente log verify`) must report it and name the first bad leaf."""
+`detente log verify`) must report it and name the first bad leaf. The edits go straight to the
+database (sqlite3 or psycopg), as someone with access to the server or the file would make them."""
 
 from __future__ import annotations
 
@@ -14,9 +15,8 @@ from detente.cli import app
 from detente.errors import StorageError
 from detente.log.audit import AuditReport
 from detente.log.bundle import verify_store
-from detente.workspace import Workspace
 
-from .conftest import LogEnv, db_counts, sql, wal_checkpoint
+from .conftest import LogEnv, wal_checkpoint
 
 N = 24  # one record per batch, so every prefix has its own signed checkpoint
 
@@ -31,7 +31,7 @@ def filled(env: LogEnv) -> LogEnv:
 
 
 def _verify(env: LogEnv, workers: int = 1) -> AuditReport:
-    store = Workspace.open(env.ws.path).store()
+    store = env.reopen().store()
     try:
         return verify_store(store, env.ws.registry(), workers=workers, quorum=0)
     finally:
@@ -39,7 +39,7 @@ def _verify(env: LogEnv, workers: int = 1) -> AuditReport:
 
 
 def _leaf(env: LogEnv, i: int) -> bytes:
-    ((leaf,),) = sql(env.db, "SELECT leaf FROM entries WHERE idx = ?", i)
+    ((leaf,),) = env.sql("SELECT leaf FROM entries WHERE idx = ?", i)
     return bytes(leaf)
 
 
@@ -47,17 +47,17 @@ def _change_byte(env: LogEnv, i: int) -> None:
     leaf = bytearray(_leaf(env, i))
     pos = leaf.index(b'"sig":"') + 20  # inside the base64 signature
     leaf[pos] = ord("B") if leaf[pos] != ord("B") else ord("C")
-    sql(env.db, "UPDATE entries SET leaf = ? WHERE idx = ?", bytes(leaf), i)
+    env.sql("UPDATE entries SET leaf = ? WHERE idx = ?", bytes(leaf), i)
 
 
 def _delete_row(env: LogEnv, i: int) -> None:
-    sql(env.db, "DELETE FROM entries WHERE idx = ?", i)
+    env.sql("DELETE FROM entries WHERE idx = ?", i)
 
 
 def _swap(env: LogEnv, i: int, j: int) -> None:
     a, b = _leaf(env, i), _leaf(env, j)
-    sql(env.db, "UPDATE entries SET leaf = ? WHERE idx = ?", b, i)
-    sql(env.db, "UPDATE entries SET leaf = ? WHERE idx = ?", a, j)
+    env.sql("UPDATE entries SET leaf = ? WHERE idx = ?", b, i)
+    env.sql("UPDATE entries SET leaf = ? WHERE idx = ?", a, j)
 
 
 def test_untampered_store_verifies(filled: LogEnv) -> None:
@@ -80,7 +80,7 @@ def test_changed_byte_in_a_stored_envelope(filled: LogEnv, index: int) -> None:
 @pytest.mark.parametrize("index", [0, 11, N - 1])
 def test_deleted_entry_row(filled: LogEnv, index: int) -> None:
     _delete_row(filled, index)
-    assert db_counts(filled.db)["entries"] == N - 1
+    assert filled.counts()["entries"] == N - 1
     report = _verify(filled)
     assert not report.ok
     assert report.index == index, report.error
@@ -116,7 +116,7 @@ def test_corrupted_checkpoint_row_is_reported_not_raised(filled: LogEnv, size: i
     """`verify_store` returns a report for a bad log, whatever is bad in it: a stored checkpoint
     note that no longer parses (a damaged page, a stray edit) must come back as a failed report,
     like any other damage, not as an exception from the verifier."""
-    sql(filled.db, "UPDATE checkpoints SET note = ? WHERE size = ?", "not a signed note", size)
+    filled.sql("UPDATE checkpoints SET note = ? WHERE size = ?", "not a signed note", size)
     report = _verify(filled)
     assert not report.ok
     assert report.error
@@ -139,6 +139,7 @@ def _outcome(env: LogEnv) -> tuple[bool, str, int | None]:
     return report.ok, report.error or "", report.index
 
 
+@pytest.mark.sqlite_only
 def test_truncated_database_to_half(filled: LogEnv) -> None:
     wal_checkpoint(filled.db)
     _truncate(filled, os.path.getsize(filled.db) // 2)
@@ -150,6 +151,7 @@ def test_truncated_database_to_half(filled: LogEnv) -> None:
         assert "backup" in message or "log verify" in message
 
 
+@pytest.mark.sqlite_only
 def test_truncated_database_tail(filled: LogEnv) -> None:
     """A few bytes cut off the end: whatever the last page held is gone, and verification must
     say so: a failed report (with the first leaf it could not vouch for) or a storage error."""
@@ -176,7 +178,7 @@ def test_truncated_database_tail(filled: LogEnv) -> None:
 def test_cli_log_verify_fails_and_names_the_leaf(
     filled: LogEnv, tamper: Callable[[LogEnv], None], index: int
 ) -> None:
-    runner = CliRunner()
+    runner = CliRunner(env=filled.child_env())
     path = str(filled.ws.path)
     ok = runner.invoke(app, ["log", "verify", path, "--workers", "1", "--quorum", "0"])
     assert ok.exit_code == 0, ok.output
@@ -192,11 +194,12 @@ def test_cli_log_verify_fails_and_names_the_leaf(
     assert data["index"] == index
 
 
+@pytest.mark.sqlite_only
 def test_cli_log_verify_on_truncated_database(filled: LogEnv) -> None:
     wal_checkpoint(filled.db)
     _truncate(filled, os.path.getsize(filled.db) // 2)
-    res = CliRunner().invoke(app, ["log", "verify", str(filled.ws.path), "--workers", "1",
-                                   "--quorum", "0"])
+    res = CliRunner(env=filled.child_env()).invoke(
+        app, ["log", "verify", str(filled.ws.path), "--workers", "1", "--quorum", "0"])
     assert res.exit_code != 0
     assert res.exception is None or isinstance(res.exception, SystemExit), res.exception
     err = " ".join(res.stderr.split())

@@ -25,7 +25,7 @@ from detente.log.transparency import TransparencyLog
 from detente.log.witness import Witness
 from detente.records import make_record
 
-from .conftest import FIXED_NOW, WITNESS_TIME, LogEnv, clone_workspace, fixed_clock
+from .conftest import FIXED_NOW, WITNESS_TIME, LogEnv, fixed_clock
 
 
 def _cosig_verifier(env: LogEnv, party: str) -> NoteVerifier:
@@ -89,7 +89,7 @@ def test_both_witnesses_cosign(env: LogEnv) -> None:
 
 def _forked(env: LogEnv, tmp_path: Path, n: int) -> TransparencyLog:
     """The same operator key and registry, a different history of `n` entries."""
-    other = clone_workspace(env.ws, tmp_path / "fork")
+    other = env.clone(tmp_path / "fork")
     flog = other.log(clock=fixed_clock)
     keys = {p: other.party_key(p) for p in ("US", "RU")}
     for i in range(n):
