@@ -1,0 +1,45 @@
+"""How strong is a verification regime, before anyone signs.
+
+- detection.py — exact P(at least one violation found): hypergeometric draws, imperfect
+  inspections, several periods, strata, weighted draws, challenges guided by a prior;
+- sampling.py — the fewest inspections reaching a target, beside the attribute-sampling rule;
+- games.py — inspection games after Avenhaus & Canty: equilibria, deterrence, reference periods;
+- regime.py, montecarlo.py — regimes against violator strategies, exactly and by simulation;
+- compare.py, tables.py, plots.py, export.py — the 2022 comparison of ways to choose sites;
+- sites.py — the site lists; cli.py — `detente analyze`.
+
+Everything but export.py, plots.py and cli.py is plain computation without I/O. docs/analysis.md
+has the formulas and their sources.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from detente.analysis.compare import ComparisonResult, Settings, compare_regimes
+from detente.analysis.detection import detection_probability, miss_probability
+from detente.analysis.sampling import SamplePlan, sample_size
+
+if TYPE_CHECKING:
+    from detente.analysis.export import SitesArg
+
+__all__ = [
+    "ComparisonResult",
+    "SamplePlan",
+    "Settings",
+    "compare_2022",
+    "compare_regimes",
+    "detection_probability",
+    "miss_probability",
+    "sample_size",
+]
+
+
+def compare_2022(sites: SitesArg, out_dir: Path, settings: Settings | None = None) -> ComparisonResult:
+    """The 2022 regime comparison written to `out_dir` (table, PNG and SVG plot, JSON); `sites` is
+    a sites.yaml path, Site records, parsed mappings, or None for the shipped list. Imports
+    matplotlib only when called."""
+    from detente.analysis.export import compare_2022 as run
+
+    return run(sites, out_dir, settings)
