@@ -84,32 +84,34 @@ def solve_2x2(a: Matrix, b: Matrix) -> tuple[float, float, float, float, str]:
     """An equilibrium of the bimatrix game with row payoffs `a` and column payoffs `b`: returns
     (P(row 0), P(column 0), row payoff, column payoff, kind).
 
-    Rows are the inspector's (inspect, not), columns the inspectee's (violate, legal). A unique
-    pure equilibrium wins; else the completely mixed one (the usual case: no pure equilibrium
-    exists when inspecting deters and deterring is worth its cost); degenerate games with several
-    pure equilibria take the one where the inspectee is legal, the convention that an indifferent
-    inspectee does not violate."""
-    pure = [
-        (i, j) for i in (0, 1) for j in (0, 1)
-        if a[i][j] >= a[1 - i][j] and b[i][j] >= b[i][1 - j]
-    ]
-    da = a[0][0] - a[0][1] - a[1][0] + a[1][1]
+    Rows are the inspector's (inspect, not), columns the inspectee's (violate, legal). Every
+    extreme equilibrium of a 2×2 game has each player either pure or mixing so as to make the
+    other indifferent, so those candidates are checked for mutual best response. In the usual
+    inspection game only the completely mixed one survives; when ties leave several, we take the
+    one with the least violation (an indifferent inspectee behaves legally), then the best for
+    the inspector, then the most inspection."""
+    scale = 1.0 + max(abs(v) for row in (*a, *b) for v in row)
+    tol = 1e-12 * scale
+    xs, ys = {0.0, 1.0}, {0.0, 1.0}
     db = b[0][0] - b[1][0] - b[0][1] + b[1][1]
-    mixed = None
-    if da != 0.0 and db != 0.0:
-        x = (b[1][1] - b[1][0]) / db
-        y = (a[1][1] - a[0][1]) / da
-        if 0.0 < x < 1.0 and 0.0 < y < 1.0:
-            mixed = (x, y)
-    if len(pure) == 1 or (pure and mixed is None):
-        i, j = max(pure, key=lambda ij: (ij[1], a[ij[0]][ij[1]]))
-        return float(i == 0), float(j == 0), a[i][j], b[i][j], "pure"
-    if mixed is None:  # pragma: no cover - a 2×2 game always has an equilibrium
-        raise ConfigError("the game has no equilibrium in the expected form; check the payoffs")
-    x, y = mixed
-    ua = y * a[0][0] + (1 - y) * a[0][1]
-    ub = x * b[0][0] + (1 - x) * b[1][0]
-    return x, y, ua, ub, "mixed"
+    da = a[0][0] - a[0][1] - a[1][0] + a[1][1]
+    if db != 0.0 and 0.0 <= (x := (b[1][1] - b[1][0]) / db) <= 1.0:
+        xs.add(x)
+    if da != 0.0 and 0.0 <= (y := (a[1][1] - a[0][1]) / da) <= 1.0:
+        ys.add(y)
+    found: list[tuple[float, float, float, float]] = []
+    for x in xs:
+        for y in ys:
+            rows = (y * a[0][0] + (1 - y) * a[0][1], y * a[1][0] + (1 - y) * a[1][1])
+            cols = (x * b[0][0] + (1 - x) * b[1][0], x * b[0][1] + (1 - x) * b[1][1])
+            ua, ub = x * rows[0] + (1 - x) * rows[1], y * cols[0] + (1 - y) * cols[1]
+            if max(rows) <= ua + tol and max(cols) <= ub + tol:
+                found.append((x, y, ua, ub))
+    if not found:  # pragma: no cover - every finite game has an equilibrium among the candidates
+        raise ConfigError("no equilibrium found for these payoffs; check that they are finite numbers")
+    x, y, ua, ub = min(found, key=lambda e: (e[1], -e[2], -e[0]))
+    kind = "pure" if x in (0.0, 1.0) and y in (0.0, 1.0) else "mixed"
+    return x, y, ua + 0.0, ub + 0.0, kind
 
 
 def _one_shot(pay: Payoffs, detect_prob: float, false_alarm_prob: float) -> tuple[Matrix, Matrix]:
