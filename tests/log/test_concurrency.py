@@ -71,16 +71,17 @@ def test_concurrent_appenders_keep_one_order_and_lose_nothing(env: LogEnv, tmp_p
         indices += own
     # One order: every index handed out exactly once, no gaps, one signed checkpoint per size.
     assert sorted(indices) == list(range(total))
-    assert [s for s, _ in log.store.checkpoints()] == list(range(1, total + 1))
+    stored = dict(log.store.checkpoints())
+    assert sorted(stored) == list(range(1, total + 1))
+    leaves = [e.leaf for e in log.store.entries(0, total)]
     roots = {}
     for p in PARTIES:
         for leaf, receipt in got[p]:
-            assert log.leaf(receipt.index) == leaf, f"acknowledged leaf {receipt.index} changed"
-            scp = verify_receipt(receipt, leaf, env.operator, env.origin)
-            cp = scp.checkpoint
+            assert leaves[receipt.index] == leaf, f"acknowledged leaf {receipt.index} changed"
+            cp = verify_receipt(receipt, leaf, env.operator, env.origin).checkpoint
             # The checkpoint in the receipt is the one the log kept for that size (cosignatures
             # may have been added since), and the final checkpoint extends it.
-            assert log.checkpoint_at(cp.size).checkpoint == cp
+            assert SignedCheckpoint.parse(stored[cp.size]).checkpoint == cp
             roots[cp.size] = cp.root
     assert len(roots) == total
     for size, root in roots.items():
@@ -90,7 +91,7 @@ def test_concurrent_appenders_keep_one_order_and_lose_nothing(env: LogEnv, tmp_p
     assert report.entries == report.checkpoints == total
     # Every cosignature, each attached while the others appended, landed on its checkpoint
     # (each witness cosigns after its own appends, so always a newer checkpoint than before).
-    notes = [SignedCheckpoint.parse(n).note for _, n in log.store.checkpoints()]
+    notes = [SignedCheckpoint.parse(n).note for n in stored.values()]
     for p in ("US", "RU"):
         ((_, key),) = [(q, k) for q, k in env.ws.registry().witnesses() if q == p]
         v = NoteVerifier(key.note_name or "", key.public_key, SIG_COSIGNATURE_V1)

@@ -5,6 +5,7 @@ behind, and on PostgreSQL the settings a receipt's durability depends on."""
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -19,11 +20,14 @@ from hypothesis import strategies as st
 
 from detente.errors import StorageError
 from detente.log import sqlstore
+from detente.log.bundle import verify_store
+from detente.log.cosign import collect_cosignatures
 from detente.log.sqlstore import SQLStore, node_id
 from detente.log.store import StoredEntry
+from detente.workspace import Workspace
 from pg import TestPostgres
 
-from .conftest import LogEnv
+from .conftest import Backend, LogEnv, make_workspace
 
 CHILD = Path(__file__).with_name("child.py")
 RECEIVED = "2022-03-01T12:00:00Z"
@@ -91,6 +95,17 @@ def test_node_ids_span_the_whole_key_space(store: SQLStore) -> None:
     assert store.fetch_nodes(keys) == hashes
     assert store.fetch_nodes([(2, 0), (127, 0)]) == {}
     assert list(store.iter_leaf_hashes()) == [(0, hashes[0, 0]), (2**56 - 1, hashes[0, 2**56 - 1])]
+
+
+def test_creating_a_log_where_one_already_is_refused(env: LogEnv) -> None:
+    """A database on a server outlives workspaces; a new log must not continue an old one."""
+    SQLStore(env.url, create=True).close()  # an empty log: creating it again is harmless
+    log = env.log()
+    log.append(env.record("US"))
+    before = env.snapshot(log)
+    with pytest.raises(StorageError, match=r"already holds a Détente log \(1 entries\)"):
+        SQLStore(env.url, create=True)
+    assert env.snapshot(log) == before
 
 
 # -- failed writes -------------------------------------------------------------------------------
@@ -283,3 +298,34 @@ def test_postgresql_unreachable_server_says_so_without_the_password(tmp_path: Pa
     assert "hunter2" not in ei.value.message
     assert "alice:***@" in ei.value.message
     assert "check that the server runs" in ei.value.message
+
+
+def test_postgresql_writer_needs_no_right_to_rewrite_entries(postgres: TestPostgres, tmp_path: Path) -> None:
+    """The log runs as a role that may only add to `entries` and `nodes` (and update
+    `checkpoints`, for cosignatures): appends, cosigning and verification work, rewriting fails
+    at the server."""
+    schema = postgres.new_schema()
+    ws = make_workspace(tmp_path / "ws", db_url=postgres.url(schema))  # created by the owner
+    role = f"appender_{secrets.token_hex(4)}"
+    for statement in (
+        f"CREATE ROLE {role} LOGIN",
+        f"GRANT USAGE ON SCHEMA {schema} TO {role}",
+        f"GRANT SELECT, INSERT ON {schema}.entries, {schema}.nodes TO {role}",
+        f"GRANT SELECT, INSERT, UPDATE ON {schema}.checkpoints TO {role}",
+        f"GRANT SELECT ON {schema}.meta TO {role}",
+    ):
+        postgres.admin(statement)
+    as_role = postgres.url(schema).replace("//postgres@", f"//{role}@", 1)
+    env = LogEnv(Workspace.open(ws.path, as_role), {p: ws.party_key(p) for p in ("US", "RU")},
+                 Backend("postgresql", postgres))
+    try:
+        log = env.log()
+        log.append_batch(env.records(5))
+        collect_cosignatures(log, env.witnesses())
+        assert verify_store(log.store, ws.registry(), workers=1).ok
+        for statement in ("UPDATE entries SET leaf = ? WHERE idx = 0", "DELETE FROM nodes WHERE id = ?"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                env.sql(statement, b"x" if "leaf" in statement else 0)
+        assert env.counts()["entries"] == 5
+    finally:
+        env.close()

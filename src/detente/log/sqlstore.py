@@ -6,7 +6,7 @@ transaction if the session default is off), and the store refuses to write to a 
 with fsync off: a receipt promises that its record survives a crash.
 
 Exclusion: a write transaction is exclusive (SQLite BEGIN IMMEDIATE; PostgreSQL LOCK TABLE
-entries IN EXCLUSIVE MODE as its first statement, under READ COMMITTED, so every query after the
+checkpoints IN EXCLUSIVE MODE as its first statement, under READ COMMITTED, so every query after the
 lock sees the previous writer's commit). Writers from any number of processes and hosts serialise
 and the tree never forks inside the database, while readers (proofs, audits) never wait.
 See docs/postgres.md for the choices and what the store needs from a PostgreSQL server.
@@ -90,9 +90,12 @@ _COPY_NODES = "COPY nodes (id, hash) FROM STDIN"
 #: How long a writer waits for another writer's transaction before giving up (both databases).
 LOCK_WAIT_SECONDS = 60
 # Taken first in every PostgreSQL write transaction. EXCLUSIVE conflicts with itself and with
-# every row-writing lock, so one writer (of ours or anything else) holds the log at a time, but
-# not with the ACCESS SHARE lock of plain SELECTs: proofs and audits go on during appends.
-_PG_LOCK = "LOCK TABLE entries IN EXCLUSIVE MODE"
+# every row-writing lock, so one writer holds the log at a time, but not with the ACCESS SHARE
+# lock of plain SELECTs: proofs and audits go on during appends. The table is `checkpoints`
+# because every write transaction writes it (an append inserts its checkpoint, a cosignature
+# updates one): the UPDATE right that PostgreSQL asks of an EXCLUSIVE lock is one the writer needs
+# there anyway, so `entries` and `nodes` can be granted INSERT and SELECT only.
+_PG_LOCK = "LOCK TABLE checkpoints IN EXCLUSIVE MODE"
 # One round trip: bound the lock wait, make this transaction's COMMIT wait for the WAL flush even
 # if the session default says otherwise (a stronger setting such as remote_apply is kept), and
 # report whether the server fsyncs at all.
@@ -222,6 +225,7 @@ class SQLStore(LogStore):
                 have = conn.execute(
                     select(meta_t.c.value).where(meta_t.c.key == "schema")
                 ).scalar()
+                held = _size(conn) if create and have == SCHEMA_VERSION else 0
         except DatabaseError as exc:
             self.engine.dispose()
             raise self._unreadable(exc) from exc
@@ -230,6 +234,14 @@ class SQLStore(LogStore):
             raise StorageError(
                 f"{self.shown_url} is not a Détente log (schema {have!r}, expected "
                 f"{SCHEMA_VERSION}); create a workspace with `detente init`"
+            )
+        if held:
+            # A server database outlives workspaces: a second `init` (or demo) on the same URL
+            # must not continue another log under a new operator key.
+            self.engine.dispose()
+            raise StorageError(
+                f"{self.shown_url} already holds a Détente log ({held} entries); give the new "
+                "log its own database (or schema), or open the workspace that owns this one"
             )
 
     def _unreadable(self, exc: DatabaseError) -> StorageError:
@@ -316,8 +328,14 @@ class SQLStore(LogStore):
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
+        """A connection for reads. On PostgreSQL in autocommit: every read is one statement
+        over append-only rows, so a transaction around it would only add a BEGIN and a ROLLBACK
+        round trip (a third of a proof's cost on a local server)."""
         try:
-            with self.engine.connect() as conn:
+            conn = self.engine.connect()
+            if self.dialect == "postgresql":
+                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            with conn:
                 yield conn
         except DatabaseError as exc:
             raise self._unreadable(exc) from exc
