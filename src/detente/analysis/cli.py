@@ -137,7 +137,7 @@ def game_cmd(
                       "scheduled": games.scheduled(pay, periods, inspections, detect_prob).to_json()}
     except DetenteError as exc:
         fail(exc, as_json)
-    data = {"deterrence_threshold": threshold, "deterred_if_always_inspected": detect_prob > threshold,
+    data = {"deterrence_threshold": threshold, "deterred_if_always_inspected": detect_prob >= threshold,
             "simultaneous": sim.to_json(), "leadership": lead.to_json(), "reference_period": period,
             "payoffs": {"gain": gain, "penalty": penalty, "loss_undetected": loss_undetected,
                         "loss_detected": loss_detected, "inspection_cost": inspection_cost,
@@ -147,7 +147,7 @@ def game_cmd(
     if as_json:
         _emit(data)
         return
-    verdict = "deters" if detect_prob > threshold else "does not deter"
+    verdict = "deters" if detect_prob >= threshold else "does not deter"
     out.print(f"Deterrence: violation stops paying above detection probability {threshold:.4g}; "
               f"inspecting always at {detect_prob:g} {verdict}.", highlight=False)
     t = Table("game", "P(inspect)", "P(violate)", "inspector", "violator", "equilibrium")
