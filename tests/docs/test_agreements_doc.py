@@ -189,6 +189,7 @@ def test_valid_example_loads_and_fits_the_schema(
     except AgreementError as exc:
         pytest.fail(f"docs/agreements.md:{block.line}: example refused: {exc.message}")
     assert ag.parties
+    assert not _arrows(block), f"docs/agreements.md:{block.line}: a `# →` refusal in an example that loads"
     errors = _schema_errors(read_yaml(Path(NAME)).data)
     assert not errors, f"docs/agreements.md:{block.line}: loads, but the JSON Schema refuses it: {errors}"
 
@@ -204,6 +205,16 @@ def test_broken_example_is_refused_as_documented(
         f"docs/agreements.md:{block.line}: expected {block.broken!r} in the loader's message, got "
         f"{exc.message!r}"
     )
+    # what the reader sees: a `# → message` comment in the block (the marker is invisible)
+    shown = _arrows(block)
+    assert shown or not block.fragment, f"docs/agreements.md:{block.line}: show the refusal as `# → ...`"
+    for text in shown:
+        quoted = text[:-1].rstrip() if text.endswith("…") else text
+        assert quoted in exc.message, f"docs/agreements.md:{block.line}: {text!r} is not what the loader says"
+
+
+def _arrows(block: Block) -> list[str]:
+    return [ln.split("# → ", 1)[1].strip() for ln in block.text.splitlines() if "# → " in ln]
 
 
 def test_quoted_validate_output_is_the_loaders_exact_words(
