@@ -15,9 +15,8 @@ values keep their relative precision.
 
 from __future__ import annotations
 
-import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -227,14 +226,16 @@ def challenge_detection_probability(
     return 1.0 - successive_miss(w, [i in challenged for i in range(len(w))], violating, detect_prob)
 
 
-def count_vectors(sizes: Sequence[int], total: int) -> itertools.chain[tuple[int, ...]]:
+def count_vectors(sizes: Sequence[int], total: int) -> Iterator[tuple[int, ...]]:
     """Every (x_1, …, x_G) with 0 ≤ x_g ≤ sizes[g] and Σ x_g = total."""
-    def rec(g: int, left: int) -> itertools.chain[tuple[int, ...]]:
-        if g == len(sizes) - 1:
-            return itertools.chain([(left,)] if left <= sizes[g] else [])
-        return itertools.chain.from_iterable(
-            ((x, *rest) for rest in rec(g + 1, left - x)) for x in range(min(sizes[g], left) + 1)
-        )
     if not sizes:
-        return itertools.chain([()] if total == 0 else [])
-    return rec(0, total)
+        if total == 0:
+            yield ()
+        return
+    if len(sizes) == 1:
+        if total <= sizes[0]:
+            yield (total,)
+        return
+    for x in range(min(sizes[0], total) + 1):
+        for rest in count_vectors(sizes[1:], total - x):
+            yield (x, *rest)

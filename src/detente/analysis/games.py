@@ -34,8 +34,8 @@ from detente.errors import ConfigError
 
 Matrix = tuple[tuple[float, float], tuple[float, float]]
 
-#: Inspection periods the sequential game solves before refusing (the recursion is n·m states).
-MAX_PERIODS = 2_000
+#: Inspection periods the sequential game solves before refusing (n·m states, ~5 s at 1,000 × 500).
+MAX_PERIODS = 1_000
 
 
 @dataclass(frozen=True)
@@ -153,26 +153,30 @@ def simultaneous(pay: Payoffs, detect_prob: float, false_alarm_prob: float = 0.0
 
 
 def leadership(pay: Payoffs, detect_prob: float, false_alarm_prob: float = 0.0) -> Equilibrium:
-    """The inspector announces, credibly, the probability q with which it inspects; the
-    inspectee then chooses (legal when indifferent). The smallest deterring q is
-    q* = d/(P(b+d) − hα); the inspector takes it if deterring costs less than tolerating
-    violations (Avenhaus & Canty 1996, ch. 9; Maschler 1966)."""
+    """The inspector announces, credibly, the probability q with which it inspects; the inspectee
+    then chooses (Avenhaus & Canty 1996, ch. 9; Maschler 1966).
+
+    Payoffs are linear in q with one break, at the smallest deterring q* = d/(P(b+d) − hα), so the
+    optimum is at q ∈ {0, q*, 1}. At q* the inspectee is indifferent and is taken to do what the
+    inspector prefers (a leader could enforce it by announcing q* + ε): legal behaviour when
+    deterring is worth its cost, which is the usual case, and otherwise the violation the inspector
+    chose to tolerate rather than pay for with false alarms and inspections."""
     p = checks.probability("detect_prob", detect_prob)
     alpha = checks.probability("false_alarm_prob", false_alarm_prob)
     insp, tee = _one_shot(pay, p, alpha)
-    options: list[Equilibrium] = []
+    qs = [0.0, 1.0]
     margin = p * (pay.penalty + pay.gain) - pay.false_alarm_inspectee * alpha
     if margin > 0.0 and pay.gain / margin <= 1.0:
-        q = pay.gain / margin
-        options.append(Equilibrium(q, 0.0, q * insp[0][1] + 0.0, q * tee[0][1] + 0.0, "leadership"))
-    # Not deterring: the inspectee violates, and the inspector picks q ∈ {0, 1} (payoffs are linear).
-    for q in (1.0, 0.0):
-        u_v = q * tee[0][0] + (1 - q) * tee[1][0]
-        u_l = q * tee[0][1] + (1 - q) * tee[1][1]
-        v = 0.0 if u_l >= u_v else 1.0
-        ua = q * (v * insp[0][0] + (1 - v) * insp[0][1]) + (1 - q) * (v * insp[1][0] + (1 - v) * insp[1][1])
-        options.append(Equilibrium(q, v, ua, max(u_v, u_l), "leadership"))
-    return max(options, key=lambda e: (e.inspector, -e.violate))
+        qs.append(pay.gain / margin)
+    tol = 1e-12 * (1.0 + max(abs(v) for row in (*insp, *tee) for v in row))
+    options: list[Equilibrium] = []
+    for q in qs:
+        tee_u = [q * tee[0][j] + (1 - q) * tee[1][j] for j in (0, 1)]  # violate, legal
+        insp_u = [q * insp[0][j] + (1 - q) * insp[1][j] for j in (0, 1)]
+        for j in (0, 1):
+            if tee_u[j] >= max(tee_u) - tol:
+                options.append(Equilibrium(q, 1.0 - j, insp_u[j] + 0.0, tee_u[j] + 0.0, "leadership"))
+    return max(options, key=lambda e: (e.inspector, -e.violate, -e.inspect))
 
 
 @dataclass(frozen=True)
