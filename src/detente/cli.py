@@ -11,6 +11,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from detente.codec import b64
 from detente.envelope.keys import SigningKey, read_private_key, write_private_key
@@ -43,7 +44,7 @@ def fail(exc: DetenteError, as_json: bool = False, code: int = 1) -> NoReturn:
     if as_json:
         _emit({"ok": False, "error": exc.code, "message": exc.message})
     else:
-        err.print(f"[bold red]error[/] ({exc.code}): {exc.message}", highlight=False)
+        err.print(f"[bold red]error[/] ({exc.code}): {escape(exc.message)}", highlight=False)
     raise typer.Exit(code)
 
 
@@ -214,7 +215,7 @@ def log_append(
             if isinstance(r, Receipt):
                 out.print(f"{f}: appended at index {r.index}")
             else:
-                err.print(f"[red]{f}: refused[/] ({r.code}): {r.message}", highlight=False)
+                err.print(f"[red]{f}: refused[/] ({r.code}): {escape(r.message)}", highlight=False)
     raise typer.Exit(1 if refused else 0)
 
 
@@ -337,7 +338,7 @@ def log_verify(
         out.print(f"log operator key {operator}{note}", highlight=False, soft_wrap=True)
     else:
         where = f" at leaf {report.index}" if report.index is not None else ""
-        err.print(f"[bold red]FAILED[/]{where}: {report.error}", highlight=False)
+        err.print(f"[bold red]FAILED[/]{where}: {escape(str(report.error))}", highlight=False)
     raise typer.Exit(0 if report.ok else 1)
 
 
@@ -384,7 +385,7 @@ def agreement_validate(
                 out.print(f"[green]ok[/] {r['file']}: {r['agreement']}, {r['obligations']} obligations, "
                           f"{r['legal_status']}", highlight=False)
             else:
-                err.print(f"[bold red]error[/] {r['message']}", highlight=False)
+                err.print(f"[bold red]error[/] {escape(r['message'])}", highlight=False)
     raise typer.Exit(0 if all(r["ok"] for r in results) else 2)
 
 
@@ -431,7 +432,7 @@ def check_cmd(
     else:
         print_findings(out, result.findings, f"Findings at {when}", result.checkpoint)
         for i, why in result.malformed:
-            err.print(f"[yellow]unreadable record[/] #{i}: {why}", highlight=False)
+            err.print(f"[yellow]unreadable record[/] #{i}: {escape(why)}", highlight=False)
     raise typer.Exit(0)
 
 

@@ -568,8 +568,10 @@ def _obligation(r: _Resolver, path: Path_, od: Any, ids: list[str]) -> m.Obligat
                     source=_sources(it.source),
                 )
             )
-        if len(readings) > 1:
-            readings = readings[1:]  # with interpretations, each party's reading is what is evaluated
+        if len(readings) > 1 and set(od.interpretations) >= set(parties):
+            # every bound party has said how it reads the rule: those readings are what is evaluated;
+            # while some party has not, the agreed text stays as that party's reading
+            readings = readings[1:]
         return m.Counted(
             **common,
             readings=tuple(readings),

@@ -44,6 +44,9 @@ BUILTIN_NAMES: dict[str, str] = {
     "host": STRING,
 }
 
+#: Longer selectors are refused: a treaty rule is a line, and the parser's recursion is bounded.
+MAX_SELECTOR_CHARS = 2000
+
 _CMP = {
     ast.Eq: "==",
     ast.NotEq: "!=",
@@ -134,8 +137,14 @@ def compile_selector(text: str, vocab: Vocabulary) -> Selector:
     """Parse, check against `vocab`, and compile. Raises SelectorSyntaxError with a column."""
     if not isinstance(text, str) or not text.strip():
         raise SelectorSyntaxError("a selector must be a non-empty expression")
+    if len(text) > MAX_SELECTOR_CHARS:
+        raise SelectorSyntaxError(
+            f"selector is {len(text)} characters, over the {MAX_SELECTOR_CHARS} limit; name parts of it "
+            "under definitions.selectors or simplify it")
     try:
         tree = ast.parse(text.strip(), mode="eval")
+    except (RecursionError, MemoryError):
+        raise SelectorSyntaxError("selector is nested too deeply; simplify it") from None
     except SyntaxError as exc:
         raise SelectorSyntaxError(
             f"not a valid expression: {exc.msg}", max((exc.offset or 1) - 1, 0)
@@ -306,5 +315,8 @@ def compile_selector(text: str, vocab: Vocabulary) -> Selector:
             getattr(node, "col_offset", 0),
         )
 
-    fn = walk(tree.body)
+    try:
+        fn = walk(tree.body)
+    except RecursionError:
+        raise SelectorSyntaxError("selector is nested too deeply; simplify it") from None
     return Selector(text.strip(), frozenset(names), frozenset(cats), fn)

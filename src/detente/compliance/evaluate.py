@@ -156,8 +156,8 @@ def evaluate(
 
 
 def _subjects(ob: m.Obligation) -> list[tuple[str, m.Reading | None]]:
-    if isinstance(ob, m.Inspection):
-        return [(ob.inspected, None)]
+    if isinstance(ob, m.Inspection):  # the host must receive; the inspector must keep to the quota
+        return [(ob.inspected, None), (ob.inspecting, None)]
     if isinstance(ob, m.Counted):
         return [(p, r) for p in ob.parties for r in ob.readings]
     return [(p, None) for p in ob.parties]
@@ -224,7 +224,7 @@ def _evaluate_one(ctx: _Ctx, ob: m.Obligation, party: str, reading: m.Reading | 
     if isinstance(ob, m.Exchange):
         return _exchange(ctx, ob, party)
     if isinstance(ob, m.Inspection):
-        return _inspection(ctx, ob)
+        return _inspection(ctx, ob, party)
     raise AssertionError(f"unhandled obligation kind {ob.kind}")
 
 
@@ -398,7 +398,7 @@ def _counted(ctx: _Ctx, ob: m.Counted, party: str, reading: m.Reading) -> Findin
     unlocated = int(unknown.sum()) if unknown is not None else 0
     where = f" in zone {ob.zone}" if ob.zone else (f" at {', '.join(ob.sites)}" if ob.sites else "")
     who = f"Under {reading.by}'s reading, " if reading.by else ""
-    noun = "items" if reading.sum is None else reading.sum
+    noun = ("item" if value == 1 else "items") if reading.sum is None else reading.sum
     if ob.kind == "limit":
         assert bound is not None
         over = value - bound
@@ -483,7 +483,8 @@ def _divergence(ctx: _Ctx, ob: m.Counted, party: str, reading: m.Reading) -> lis
                                   if k not in ("count", "site", "category") and v is not None)
                 what = f"{g['category']} ({attrs})" if attrs else g["category"]
                 parts.append(f"{g['count']:,} {what} at {g['site']}")
-            return "; ".join(parts)
+            more = len(groups) - 6
+            return "; ".join(parts) + (f"; and {more} more groups" if more > 0 else "")
 
         more = "more" if diff > 0 else "fewer"
         summary = f"{reading.by}'s reading counts {_num(abs(diff)):,} {more} than {other.by}'s"
@@ -786,40 +787,53 @@ def _period_start(at: dt.date, per: str) -> dt.date:
     return dt.date(at.year, at.month, 1)
 
 
-def _inspection(ctx: _Ctx, ob: m.Inspection) -> Finding:
-    """The regime as parsed; the inspection workflow adds requests, draws and reports to the log.
-    Here: how much of the period's quota the inspecting party has used."""
+def _times(n: int) -> str:
+    return "once" if n == 1 else f"{n} times"
+
+
+def _inspection(ctx: _Ctx, ob: m.Inspection, party: str) -> Finding:
+    """Two findings per regime: the inspected party's (receiving inspections: a refusal recorded in
+    the log is a violation) and the inspecting party's (keeping to the quota). The inspection
+    workflow adds requests, draws, refusals and reports to the log."""
     start = _period_start(ctx.state.at, ob.quota_per)
     used = [
         r
         for r in ctx.state.requests
         if r.author == ob.inspecting and r.body.get("obligation") == ob.id and r.signed_at.date() >= start
     ]
-    over = len(used) - ob.quota_count
     ev = tuple(_evidence_of(None, r, "inspection request") for r in used[:TOP])
     pool = ", ".join(ob.sites) if ob.sites else "sites of kind " + ", ".join(ob.site_kinds or ())
-    text = (
-        f"{ob.inspecting} may inspect {ob.inspected} up to {ob.quota_count} times per {ob.quota_per} "
-        f"({ob.selection} selection, {ob.notice_hours} hours' notice; pool: {pool}); "
-        f"{len(used)} requested since {start}."
+    regime = (
+        f"{ob.inspecting} may inspect {ob.inspected} up to {_times(ob.quota_count)} per {ob.quota_per} "
+        f"({ob.selection} selection, {ob.notice_hours} hours' notice; pool: {pool})"
     )
-    status: Status = "compliant"
-    if over > 0:
-        status = "violation"
-        text += f" That is {over} over the quota."
-    return _base(
-        ctx,
-        ob,
-        ob.inspected,
-        None,
-        status,
-        text,
-        value=len(used),
-        bound=ob.quota_count,
-        unit="inspection",
-        evidence=ev,
-        details={"inspecting": ob.inspecting, "selection": ob.selection, "notice_hours": ob.notice_hours},
-    )
+    details = {"inspecting": ob.inspecting, "inspected": ob.inspected, "selection": ob.selection,
+               "notice_hours": ob.notice_hours}
+    if party == ob.inspecting:
+        over = len(used) - ob.quota_count
+        text = f"{regime}; {ob.inspecting} has requested {len(used)} since {start}."
+        status: Status = "compliant"
+        if over > 0:
+            status = "violation"
+            text += f" That is {over} over the quota."
+        return _base(ctx, ob, party, None, status, text, value=len(used), bound=ob.quota_count,
+                     unit="inspection", evidence=ev, details=details)
+    refused = [r for r in ctx.state.history.records
+               if r.kind == "inspection-refusal" and r.author == ob.inspected
+               and r.body.get("obligation") == ob.id
+               and start <= r.signed_at.date() and r.signed_at <= _end_of_day(ctx.state.at)]
+    if refused:
+        said = f"{ob.inspected} refused {len(refused)} of {len(used)} requested since {start}"
+        return _base(ctx, ob, party, None, "violation", f"{regime}; {said}.",
+                     value=len(refused), bound=0, unit="refused inspection",
+                     evidence=tuple(_evidence_of(None, r, "refusal") for r in refused[:TOP]), details=details)
+    text = f"{regime}; {len(used)} requested since {start}, none refused on the record."
+    return _base(ctx, ob, party, None, "compliant", text, value=0, bound=0, unit="refused inspection",
+                 evidence=ev, details=details)
+
+
+def _end_of_day(d: dt.date) -> dt.datetime:
+    return dt.datetime(d.year, d.month, d.day, 23, 59, 59, tzinfo=dt.UTC)
 
 
 # ------------------------------------------------------------------ conditions
