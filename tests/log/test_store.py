@@ -98,8 +98,10 @@ def test_node_ids_span_the_whole_key_space(store: SQLStore) -> None:
 
 
 def test_creating_a_log_where_one_already_is_refused(env: LogEnv) -> None:
-    """A database on a server outlives workspaces; a new log must not continue an old one."""
-    SQLStore(env.url, create=True).close()  # an empty log: creating it again is harmless
+    """A database on a server outlives workspaces: a new workspace must not continue, or share,
+    another one's log, even an empty one."""
+    with pytest.raises(StorageError, match=r"already holds a Détente log \(0 entries\)"):
+        SQLStore(env.url, create=True)
     log = env.log()
     log.append(env.record("US"))
     before = env.snapshot(log)

@@ -6,10 +6,10 @@ transaction if the session default is off), and the store refuses to write to a 
 with fsync off: a receipt promises that its record survives a crash.
 
 Exclusion: a write transaction is exclusive (SQLite BEGIN IMMEDIATE; PostgreSQL LOCK TABLE
-checkpoints IN EXCLUSIVE MODE as its first statement, under READ COMMITTED, so every query after the
-lock sees the previous writer's commit). Writers from any number of processes and hosts serialise
-and the tree never forks inside the database, while readers (proofs, audits) never wait.
-See docs/postgres.md for the choices and what the store needs from a PostgreSQL server.
+checkpoints IN EXCLUSIVE MODE as its first statement, under READ COMMITTED, so every query after
+the lock sees the previous writer's commit). Writers from any number of processes and hosts
+serialise and the tree never forks inside the database, while readers (proofs, audits) never
+wait. See docs/postgres.md for the choices and what the store needs from a PostgreSQL server.
 """
 
 from __future__ import annotations
@@ -213,6 +213,7 @@ class SQLStore(LogStore):
         else:
             raise StorageError(f"unsupported database {self.dialect!r}: use sqlite or postgresql")
         try:
+            existing: int | None = None
             if create:
                 metadata.create_all(self.engine)
                 with self.engine.begin() as conn:
@@ -221,27 +222,28 @@ class SQLStore(LogStore):
                     ).scalar()
                     if have is None:
                         conn.execute(meta_t.insert(), [{"key": "schema", "value": SCHEMA_VERSION}])
+                    else:
+                        existing = _size(conn)
             with self.engine.connect() as conn:
                 have = conn.execute(
                     select(meta_t.c.value).where(meta_t.c.key == "schema")
                 ).scalar()
-                held = _size(conn) if create and have == SCHEMA_VERSION else 0
         except DatabaseError as exc:
             self.engine.dispose()
             raise self._unreadable(exc) from exc
+        if existing is not None:
+            # A server database outlives workspaces: a second `init` (or demo) on the same URL
+            # must not continue, or share, another workspace's log under a new operator key.
+            self.engine.dispose()
+            raise StorageError(
+                f"{self.shown_url} already holds a Détente log ({existing} entries); give the "
+                "new log its own database (or schema), or open the workspace that owns this one"
+            )
         if have != SCHEMA_VERSION:
             self.engine.dispose()
             raise StorageError(
                 f"{self.shown_url} is not a Détente log (schema {have!r}, expected "
                 f"{SCHEMA_VERSION}); create a workspace with `detente init`"
-            )
-        if held:
-            # A server database outlives workspaces: a second `init` (or demo) on the same URL
-            # must not continue another log under a new operator key.
-            self.engine.dispose()
-            raise StorageError(
-                f"{self.shown_url} already holds a Détente log ({held} entries); give the new "
-                "log its own database (or schema), or open the workspace that owns this one"
             )
 
     def _unreadable(self, exc: DatabaseError) -> StorageError:
