@@ -20,6 +20,7 @@ from detente.analysis.detection import successive_miss
 from detente.analysis.montecarlo import (
     Estimate,
     floyd_sample,
+    process_pool,
     shuffle_sample,
     simulate,
     simulate_parallel,
@@ -147,7 +148,8 @@ def test_seeded_runs_repeat_and_parallel_runs_split_the_seed() -> None:
     r, v = REGIMES["stratified"], VIOLATORS["random"]
     assert simulate(r, v, 5_000, seed=1) == simulate(r, v, 5_000, seed=1)
     par = simulate_parallel(r, v, 20_001, seed=9, workers=2)
-    assert par == simulate_parallel(r, v, 20_001, seed=9, workers=2)
+    with process_pool(2) as pool:  # warm processes give the same estimate as a fresh pool
+        assert par == simulate_parallel(r, v, 20_001, seed=9, workers=2, executor=pool)
     assert par.trials == 20_001
     assert_agrees(par, exact_detection(r, v))
     assert simulate_parallel(r, v, 100, seed=9, workers=1).trials == 100

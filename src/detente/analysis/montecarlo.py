@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import multiprocessing as mp
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -202,23 +202,35 @@ def simulate(
     return Estimate(detected, trials, trials * regime.periods * n_insp)
 
 
+def process_pool(workers: int) -> ProcessPoolExecutor:
+    """Worker processes by forkserver (spawn where unavailable), as the log's pools are made:
+    forking a process that may hold threads (a test runner, a server) can copy a held lock."""
+    ctx = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+
+
 def _simulate_args(args: tuple[Regime, Violator, int, np.random.SeedSequence]) -> Estimate:
     return simulate(*args)
 
 
 def simulate_parallel(
     regime: Regime, violator: Violator, trials: int, seed: int = 0, workers: int = 2,
+    executor: Executor | None = None,
 ) -> Estimate:
-    """`simulate` split over `workers` processes with independent child seeds (SeedSequence.spawn)."""
+    """`simulate` split into `workers` shares with independent child seeds (SeedSequence.spawn),
+    run on `executor` if given (to reuse warm processes), else on a new process pool."""
     checks.count("trials", trials, low=1)
     checks.count("workers", workers, low=1)
     children = np.random.SeedSequence(seed).spawn(workers)
     shares = [trials // workers + (1 if i < trials % workers else 0) for i in range(workers)]
     jobs = [(regime, violator, s, c) for s, c in zip(shares, children, strict=True) if s > 0]
-    if workers == 1:
-        return _simulate_args(jobs[0])
-    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork")) as pool:
-        parts = list(pool.map(_simulate_args, jobs))
+    if executor is not None:
+        parts = list(executor.map(_simulate_args, jobs))
+    elif workers == 1:
+        parts = [_simulate_args(jobs[0])]
+    else:
+        with process_pool(workers) as pool:
+            parts = list(pool.map(_simulate_args, jobs))
     total = parts[0]
     for part in parts[1:]:
         total = total + part
