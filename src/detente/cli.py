@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from detente.analysis import cli as analysis_cli
 from detente.codec import b64
 from detente.envelope.keys import SigningKey, read_private_key, write_private_key
 from detente.errors import DetenteError, RecordRefused
@@ -344,6 +345,7 @@ def log_verify(
 
 agreement_app = typer.Typer(no_args_is_help=True, help="Agreements as data: validate, export the schema.")
 app.add_typer(agreement_app, name="agreement")
+app.add_typer(analysis_cli.app, name="analyze")
 
 
 @agreement_app.command("schema")

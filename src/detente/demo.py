@@ -144,7 +144,13 @@ def run_demo(workspace: Path | None, console: Console | None) -> dict[str, Any]:
     for f in findings:
         counts[f.status] = counts.get(f.status, 0) + 1
 
+    # How strong would the 2022 visits be? Detection probability against quota for the regimes.
+    from detente.analysis import compare_2022
+
+    comparison = compare_2022(None, root / "analysis")
+
     summary = {
+        "analysis": comparison.to_json(),
         "workspace": str(root),
         "entries": report.entries,
         "checkpoint": {"size": report.size, "root": b64(report.root), "note": scp.encode()},
@@ -175,4 +181,6 @@ def run_demo(workspace: Path | None, console: Console | None) -> dict[str, Any]:
                        treaty.checkpoint)
         print_findings(console, what_if.findings,
                        f"The 2022 proposals, evaluated as if in force on {EVALUATE_AT} (hypothetical)")
+        console.print(f"regime comparison (detection probability against quota): table and plots in "
+                      f"{root / 'analysis'}", highlight=False)
     return summary
