@@ -177,6 +177,7 @@ def test_evasion_probability() -> None:
     (lambda: Regime(CLASSES, Fixed(2, (0, 1, 2))), "every site index exactly once"),
     (lambda: Regime(CLASSES, Stratified((("silo", 1),))), "class 'silo', which has no sites"),
     (lambda: Regime(CLASSES, Stratified((("test", 3),))), "inspections in class 'test' is 3"),
+    (lambda: Regime(CLASSES, Stratified((("test", 1), ("test", 1)))), "names a class twice"),
     (lambda: Regime(CLASSES, Uniform(21)), "inspections is 21"),
     (lambda: Regime((), Uniform(0)), "sites is 0"),
     (lambda: Violator(2, Strategy.BELIEVED_UNLIKELY), "needs `belief`"),

@@ -74,6 +74,9 @@ Selection = Uniform | Stratified | Weighted | Fixed
 
 @dataclass(frozen=True)
 class Regime:
+    """What the host faces: the sites by class, how they are chosen each period, how good an
+    inspection is, for how many periods, with how much warning."""
+
     classes: tuple[str, ...]  # the class (kind) of each site; its length is the number of sites
     selection: Selection
     detect_prob: float = 1.0  # P(an inspection of a violating site finds the violation)
@@ -97,6 +100,9 @@ class Regime:
             raise ConfigError("the preference order must list every site index exactly once")
         if isinstance(sel, Stratified):
             sizes = Counter(self.classes)
+            named = [cls for cls, _ in sel.allocation]
+            if len(set(named)) != len(named):
+                raise ConfigError("the allocation names a class twice; give each class one count")
             for cls, n in sel.allocation:
                 if cls not in sizes:
                     raise ConfigError(f"allocation names class {cls!r}, which has no sites; "
