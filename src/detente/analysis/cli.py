@@ -82,8 +82,7 @@ def sample_size_cmd(
     periods: PeriodsOpt = 1,
     as_json: JsonOpt = False,
 ) -> None:
-    """The fewest inspections per period reaching the target, exact, with the attribute-sampling
-    approximation n ≈ N(1 − β^(1/k)) beside it."""
+    """Fewest inspections per period reaching the target, exact, beside n ≈ N(1 − β^(1/k))."""
     try:
         plan = sample_size(sites, violating, target, detect_prob, periods)
     except DetenteError as exc:
@@ -120,9 +119,7 @@ def game_cmd(
         "--inspections", help="Reference period: inspections m over the n periods.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Inspector against potential violator (Avenhaus & Canty): equilibria, violation probability,
-    the deterrence condition; with --periods/--inspections, a reference period inspected
-    sequentially (observed) and on a schedule fixed in advance."""
+    """Inspection game (Avenhaus & Canty): equilibria, violation probability, deterrence, periods."""
     try:
         pay = games.Payoffs(gain, penalty, loss_undetected, loss_detected, inspection_cost,
                             false_alarm_inspector, false_alarm_inspectee)
