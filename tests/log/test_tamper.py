@@ -163,6 +163,16 @@ def test_truncated_database_tail(filled: LogEnv) -> None:
     assert index is None or 0 <= index <= N
 
 
+@pytest.mark.parametrize("table", ["nodes", "checkpoints"])
+def test_lost_table(filled: LogEnv, table: str) -> None:
+    """What a damaged file is to SQLite, a dropped table is to a server: verification must fail
+    and say what to do, not pass over what it cannot read."""
+    filled.sql(f"DROP TABLE {table}")
+    ok, message, _ = _outcome(filled)
+    assert not ok
+    assert "unreadable" in message
+
+
 # -- the CLI -------------------------------------------------------------------------------------
 
 
