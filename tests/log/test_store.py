@@ -22,7 +22,7 @@ from detente.errors import StorageError
 from detente.log import sqlstore
 from detente.log.bundle import verify_store
 from detente.log.cosign import collect_cosignatures
-from detente.log.sqlstore import SQLStore, node_id
+from detente.log.sqlstore import SQLStore, node_id, sqlite_url
 from detente.log.store import StoredEntry
 from detente.workspace import Workspace
 from pg import TestPostgres
@@ -108,6 +108,19 @@ def test_creating_a_log_where_one_already_is_refused(env: LogEnv) -> None:
     with pytest.raises(StorageError, match=r"already holds a Détente log \(1 entries\)"):
         SQLStore(env.url, create=True)
     assert env.snapshot(log) == before
+
+
+def test_opening_a_missing_sqlite_log_says_so_and_creates_nothing(tmp_path: Path) -> None:
+    with pytest.raises(StorageError, match=r"no log database at .*DETENTE_DB"):
+        SQLStore(sqlite_url(tmp_path / "log.db"))
+    assert not (tmp_path / "log.db").exists()
+
+
+def test_a_bad_url_is_refused_without_its_password() -> None:
+    with pytest.raises(StorageError) as ei:
+        SQLStore("oracle+nodriver://alice:hunter2@db.example/log")
+    assert "hunter2" not in ei.value.message
+    assert "alice:***@" in ei.value.message
 
 
 # -- failed writes -------------------------------------------------------------------------------

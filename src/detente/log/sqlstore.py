@@ -14,6 +14,7 @@ wait. See docs/postgres.md for the choices and what the store needs from a Postg
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
@@ -112,6 +113,11 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
+def _mask(text: str) -> str:
+    """`text` with any password in a URL replaced by ***, for messages."""
+    return re.sub(r"(://[^:/@\s]*):[^@/\s]*@", r"\1:***@", text)
+
+
 def _normalise_url(url: str) -> URL:
     """Parse `url`; a PostgreSQL URL without a driver (or with the `postgres` alias) means
     psycopg 3, the one driver whose COPY the store uses."""
@@ -196,13 +202,20 @@ class SQLStore(LogStore):
             self.engine: Engine = create_engine(parsed)
         except ImportError as exc:
             raise StorageError(
-                f"the driver for {url!r} is not installed ({exc}); for PostgreSQL install "
+                f"the driver for {_mask(url)} is not installed ({exc}); for PostgreSQL install "
                 "detente[postgres] and use a postgresql+psycopg:// URL"
             ) from exc
         except (SQLAlchemyError, ValueError) as exc:
-            raise StorageError(f"cannot use database URL {url!r}: {exc}") from exc
+            raise StorageError(f"cannot use database URL {_mask(url)}: {_mask(str(exc))}") from exc
         self.dialect = self.engine.dialect.name
         if self.dialect == "sqlite":
+            db = self.engine.url.database
+            if not create and db and db != ":memory:" and not Path(db).exists():
+                # sqlite3 would create an empty file and then call it unreadable.
+                raise StorageError(
+                    f"there is no log database at {db}: create a workspace with `detente init`, "
+                    "or, if this workspace's log is on a PostgreSQL server, set DETENTE_DB to its URL"
+                )
             event.listen(self.engine, "connect", _sqlite_pragmas)
         elif self.dialect == "postgresql":
             if self.engine.dialect.driver != "psycopg":
