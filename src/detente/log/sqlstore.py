@@ -296,7 +296,8 @@ class SQLStore(LogStore):
             except BaseException as exc:
                 _rollback(conn)
                 if isinstance(exc, SQLAlchemyError | self._dbapi_error):
-                    raise StorageError(f"the write failed, nothing was appended: {exc}") from exc
+                    cause = getattr(exc, "orig", None) or exc  # the driver's words, not the SQL
+                    raise StorageError(f"the write failed, nothing was appended: {cause}") from exc
                 raise
             try:
                 conn.exec_driver_sql("COMMIT")
