@@ -68,3 +68,20 @@ def test_cli_shows_bracketed_text_in_messages(tmp_path: Path) -> None:
     res = CliRunner().invoke(app, ["agreement", "validate", str(p)])
     assert res.exit_code == 2
     assert "unknown field 'x[bold]'" in res.output  # not eaten as console markup
+
+
+@pytest.mark.parametrize("bad", ["US\n", "RU\n"])
+def test_party_id_with_trailing_newline_is_refused(bad: str) -> None:
+    from detente.model.parties import check_party_id
+
+    with pytest.raises(Exception, match="party"):
+        check_party_id(bad)
+
+
+def test_record_kind_with_trailing_newline_is_refused() -> None:
+    from detente.model.records import Header
+
+    payload = {"kind": "declaration\n", "author": "US", "seq": 1, "signed_at": "2022-03-01T00:00:00Z",
+               "log": "x", "body": {}}
+    with pytest.raises(ValueError, match="kind"):
+        Header.from_payload(payload)

@@ -16,8 +16,8 @@ from typing import Any
 from detente.codec import b64, key_id, unb64
 from detente.errors import ConfigError
 
-_PARTY_ID = re.compile(r"^[A-Z][A-Z0-9_-]{0,31}$")
-_NOTE_NAME = re.compile(r"^[^\s+]+$")
+_PARTY_ID = re.compile(r"^[A-Z][A-Z0-9_-]{0,31}\Z")
+_NOTE_NAME = re.compile(r"^[^\s+]+\Z")
 
 
 class Role(StrEnum):

@@ -29,7 +29,7 @@ RECORD_KINDS: dict[str, frozenset[Role]] = {
 
 HEADER_FIELDS = ("author", "body", "kind", "log", "seq", "signed_at")
 
-_KIND = re.compile(r"^[a-z][a-z0-9-]{0,63}$")
+_KIND = re.compile(r"^[a-z][a-z0-9-]{0,63}\Z")
 _TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
 
 
