@@ -133,6 +133,26 @@ def _is_name(node: ast.expr) -> bool:
     return isinstance(node, ast.Name) and node.id not in ("true", "false", "True", "False")
 
 
+def _all(parts: list[Callable[[Table], Mask]]) -> Callable[[Table], Mask]:
+    def conj(t: Table) -> Mask:
+        m = parts[0](t)
+        for p in parts[1:]:
+            m = m & p(t)
+        return m
+
+    return conj
+
+
+def _any(parts: list[Callable[[Table], Mask]]) -> Callable[[Table], Mask]:
+    def disj(t: Table) -> Mask:
+        m = parts[0](t)
+        for p in parts[1:]:
+            m = m | p(t)
+        return m
+
+    return disj
+
+
 def compile_selector(text: str, vocab: Vocabulary) -> Selector:
     """Parse, check against `vocab`, and compile. Raises SelectorSyntaxError with a column."""
     if not isinstance(text, str) or not text.strip():
@@ -245,23 +265,7 @@ def compile_selector(text: str, vocab: Vocabulary) -> Selector:
     def walk(node: ast.expr) -> Callable[[Table], Mask]:
         if isinstance(node, ast.BoolOp):
             parts = [walk(v) for v in node.values]
-            if isinstance(node.op, ast.And):
-
-                def conj(t: Table) -> Mask:
-                    m = parts[0](t)
-                    for p in parts[1:]:
-                        m = m & p(t)
-                    return m
-
-                return conj
-
-            def disj(t: Table) -> Mask:
-                m = parts[0](t)
-                for p in parts[1:]:
-                    m = m | p(t)
-                return m
-
-            return disj
+            return _all(parts) if isinstance(node.op, ast.And) else _any(parts)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
             inner = walk(node.operand)
             return lambda t: ~inner(t)
@@ -300,16 +304,7 @@ def compile_selector(text: str, vocab: Vocabulary) -> Selector:
                     raise SelectorSyntaxError(
                         "each comparison needs one attribute and one literal", getattr(left, "col_offset", 0)
                     )
-            if len(fns) == 1:
-                return fns[0]
-
-            def chain(t: Table) -> Mask:
-                m = fns[0](t)
-                for f in fns[1:]:
-                    m = m & f(t)
-                return m
-
-            return chain
+            return fns[0] if len(fns) == 1 else _all(fns)
         raise SelectorSyntaxError(
             "only attributes, literals, comparisons, in, and, or, not are allowed here",
             getattr(node, "col_offset", 0),
