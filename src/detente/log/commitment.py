@@ -22,14 +22,13 @@ from __future__ import annotations
 import hashlib
 import os
 import struct
-from array import array
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import accumulate, pairwise, repeat
-from operator import itemgetter
+from itertools import pairwise, repeat
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import orjson
 
 from detente.codec import b64, unb64
@@ -60,7 +59,8 @@ _ORJSON_OPT = (
 # outputs separately costs a 4 KiB page each: orjson allocates that much per call and the shrunk
 # blocks leave the heap fragmented, 400 MB and 100,000 page faults for a 20 MB declaration.)
 _CHUNK = 1024
-_DIGIT0, _DOT, _LOWER_E, _LOWER_L, _UTF8_LEAD4 = (np.uint8(c) for c in (0x30, 0x2E, 0x65, 0x6C, 0xF0))
+_DIGIT0, _DOT, _LOWER_E, _LOWER_L, _UTF8_LEAD4, _NEWLINE = (
+    np.uint8(c) for c in (0x30, 0x2E, 0x65, 0x6C, 0xF0, 0x0A))
 
 
 def _refuse(value: Any) -> Any:
@@ -85,17 +85,18 @@ def _encode(records: Sequence[Any], first: int) -> tuple[list[bytes], bytes]:
             parts = list(map(_canonical_each, records, range(first, first + len(records))))
     else:
         parts = list(map(_canonical_each, records, range(first, first + len(records))))
-    joined = b"".join(parts)
-    suspects = _suspects(joined, parts)
+    joined = b"\n".join(parts)
+    suspects = _suspects(joined)
     if suspects:
         for i in suspects:
             parts[i] = _canonical_one(records[i], first + i)
-        joined = b"".join(parts)
+        joined = b"\n".join(parts)
     return parts, joined
 
 
-def _suspects(joined: bytes, parts: list[bytes]) -> list[int]:
-    """Indices of the encodings that may hold a float or a character outside the BMP."""
+def _suspects(joined: bytes) -> list[int]:
+    """Indices of the encodings in `joined` (one per line) that may hold a float or a character
+    outside the BMP. A newline is never part of RFC 8785 output, nor of orjson's."""
     a = np.frombuffer(joined, dtype=np.uint8)
     head, nxt = a[:-1], a[1:]
     flag = ((head - _DIGIT0) < 10) & ((nxt == _DOT) | (nxt == _LOWER_E))  # digit then '.' or 'e'
@@ -103,10 +104,14 @@ def _suspects(joined: bytes, parts: list[bytes]) -> list[int]:
     flag |= head >= _UTF8_LEAD4
     if not flag.any():
         return []
-    hits = np.flatnonzero(flag)
-    ends = np.cumsum(np.fromiter(map(len, parts), dtype=np.int64, count=len(parts)))
-    found: list[int] = np.unique(np.searchsorted(ends, hits, side="right")).tolist()
+    found: list[int] = np.unique(np.searchsorted(_line_ends(joined), np.flatnonzero(flag))).tolist()
     return found
+
+
+def _line_ends(joined: bytes) -> npt.NDArray[np.intp]:
+    """Where each line of `joined` ends (its newline, or the end of `joined` for the last)."""
+    newlines = np.flatnonzero(np.frombuffer(joined, dtype=np.uint8) == _NEWLINE)
+    return np.append(newlines, len(joined))
 
 
 def _canonical_records(records: Sequence[Any]) -> list[bytes]:
@@ -148,8 +153,8 @@ _LEAF_STATE = hashlib.sha256(b"\x00" + LEAF_PREFIX)
 _NODE_STATE = hashlib.sha256(b"\x01")
 
 
-def _leaf_hashes(salts: bytes, canon: Iterable[bytes]) -> list[bytes]:
-    """RFC 9162 leaf hashes of LEAF_PREFIX ‖ salt ‖ canon, salts taken 32 bytes at a time."""
+def _leaf_hashes(salts: bytes, canon: Iterable[bytes]) -> bytes:
+    """RFC 9162 leaf hashes of LEAF_PREFIX ‖ salt ‖ canon, concatenated; salts 32 bytes each."""
     copy, update, digest = _HASH.copy, _HASH.update, _HASH.digest
     out: list[bytes] = []
     append = out.append
@@ -159,87 +164,85 @@ def _leaf_hashes(salts: bytes, canon: Iterable[bytes]) -> list[bytes]:
         update(h, salt)
         update(h, c)
         append(digest(h))
-    return out
+    return b"".join(out)
 
 
-def _commit(records: Sequence[Any], salts: bytes) -> tuple[bytes, array[int], list[bytes]]:
-    """Encode and hash every record, in the caller's order: all encodings concatenated, where each
-    one starts (n + 1 offsets) and the leaf hashes."""
+def _commit(records: Sequence[Any], salts: bytes) -> tuple[bytes, bytes]:
+    """Encode and hash every record, in the caller's order: the encodings one per line, and the
+    leaf hashes concatenated."""
     blobs: list[bytes] = []
-    offsets = array("q", [0])
     hashes: list[bytes] = []
     for first in range(0, len(records), _CHUNK):
         parts, joined = _encode(records[first : first + _CHUNK], first)
-        hashes += _leaf_hashes(salts[SALT_SIZE * first : SALT_SIZE * (first + len(parts))], parts)
-        offsets.extend(accumulate(map(len, parts), initial=offsets.pop()))
+        hashes.append(_leaf_hashes(salts[SALT_SIZE * first : SALT_SIZE * (first + len(parts))], parts))
         blobs.append(joined)
-    return b"".join(blobs), offsets, hashes
+    return b"\n".join(blobs), b"".join(hashes)
 
 
-def _levels(leaf_hashes: Sequence[bytes]) -> list[Sequence[bytes]]:
-    """Every level of the RFC 9162 tree, bottom-up; the last holds the root.
+def _levels(leaf_hashes: bytes) -> list[bytes]:
+    """Every level of the RFC 9162 tree, bottom-up, each as its 32-byte hashes concatenated; the
+    last holds the root.
 
-    levels[l][j] is the hash of leaves [j·2^l, min((j+1)·2^l, n)). Pairing neighbours and carrying
-    an unpaired last node up unchanged builds exactly RFC 9162's tree: its split of n leaves at the
-    largest power of two below n puts the same leaves under every node. The tests hold the root and
-    every path equal to detente.log.merkle's.
+    Node j of level l is the hash of leaves [j·2^l, min((j+1)·2^l, n)). Pairing neighbours and
+    carrying an unpaired last node up unchanged builds exactly RFC 9162's tree: its split of n
+    leaves at the largest power of two below n puts the same leaves under every node. The tests
+    hold the root and every path equal to detente.log.merkle's. A level read as 64-byte pairs
+    feeds each node hash in one update, from memory read in order.
     """
     copy, update, digest = _HASH.copy, _HASH.update, _HASH.digest
-    levels: list[Sequence[bytes]] = [leaf_hashes]
+    levels = [leaf_hashes]
     level = leaf_hashes
-    while len(level) > 1:
+    while len(level) > HASH_SIZE:
+        pairs = len(level) // (2 * HASH_SIZE)
         up: list[bytes] = []
         append = up.append
         fresh = map(copy, repeat(_NODE_STATE))
-        for h, left, right in zip(fresh, level[0::2], level[1::2], strict=False):
-            update(h, left)
-            update(h, right)
+        for h, (pair,) in zip(fresh, struct.iter_unpack("64s", level[: 2 * HASH_SIZE * pairs]), strict=False):
+            update(h, pair)
             append(digest(h))
-        if len(level) & 1:
-            append(level[-1])
-        levels.append(up)
-        level = up
+        if len(level) // HASH_SIZE & 1:
+            append(level[-HASH_SIZE:])
+        level = b"".join(up)
+        levels.append(level)
     return levels
 
 
-def _path(levels: list[Sequence[bytes]], index: int) -> tuple[bytes, ...]:
+def _path(levels: list[bytes], index: int) -> tuple[bytes, ...]:
     """RFC 9162 PATH(index): the sibling at each level, where there is one (else RFC 9162 promotes
     the node and the path skips that level, as detente.log.merkle.inclusion_path does)."""
     out = []
     for level in levels[:-1]:
         sibling = index ^ 1
-        if sibling < len(level):
-            out.append(level[sibling])
+        if sibling < len(level) // HASH_SIZE:
+            out.append(level[HASH_SIZE * sibling : HASH_SIZE * (sibling + 1)])
         index >>= 1
     return tuple(out)
 
 
-def _salt_order(salts: bytes) -> list[int]:
+def _salt_order(salts: bytes) -> npt.NDArray[np.intp]:
     """Positions of the salts in ascending order: order[i] is the record committed at leaf i."""
     n = len(salts) // SALT_SIZE
     if n < 2:
-        return list(range(n))
+        return np.arange(n, dtype=np.intp)
     # The first 8 bytes of each salt as a big-endian integer sort exactly as the bytes do, unless
     # two salts share them (chance about n²/2^65); then sort on whole salts.
-    keys = np.frombuffer(salts, dtype=">u8")[:: SALT_SIZE // 8]
-    order = np.argsort(keys, kind="stable")
+    keys = np.frombuffer(salts, dtype=">u8")[:: SALT_SIZE // 8].astype(np.uint64)  # native order sorts faster
+    order = np.argsort(keys)
     ranked = keys[order]
     if bool((ranked[1:] > ranked[:-1]).all()):
-        result: list[int] = order.tolist()
-        return result
+        return order
     whole = [salts[i : i + SALT_SIZE] for i in range(0, len(salts), SALT_SIZE)]
     result = sorted(range(n), key=whole.__getitem__)
     if any(whole[a] == whole[b] for a, b in pairwise(result)):
         raise ProofError("the system random source returned the same 32-byte salt twice; do not "
                          "commit on this machine until its random number generator is fixed")
-    return result
+    return np.array(result, dtype=np.intp)
 
 
-def _permute(items: list[bytes], order: list[int]) -> Sequence[bytes]:
-    if len(order) < 2:  # itemgetter of one index returns the item, not a tuple
-        return [items[i] for i in order]
-    picked: tuple[bytes, ...] = itemgetter(*order)(items)
-    return picked
+def _permute(hashes: bytes, order: npt.NDArray[np.intp]) -> bytes:
+    """The 32-byte hashes in `hashes` rearranged so that the i-th is the order[i]-th."""
+    rows = np.frombuffer(hashes, dtype=np.uint8).reshape(-1, HASH_SIZE)
+    return rows[order].tobytes()
 
 
 # --- plain data: what is signed, what is shown ------------------------------------------------------
@@ -372,21 +375,23 @@ class CommittedDeclaration:
     file can read every record. Nothing here does I/O.
     """
 
-    __slots__ = ("_canon", "_levels", "_offsets", "_order", "_salts", "commitment")
+    __slots__ = ("_canon", "_ends", "_levels", "_order", "_salts", "commitment")
 
-    def __init__(self, token: object, records: Sequence[Any], salts: bytes, order: list[int] | None) -> None:
+    def __init__(
+        self, token: object, records: Sequence[Any], salts: bytes, order: npt.NDArray[np.intp] | None
+    ) -> None:
         if token is not _CONSTRUCT:
             raise TypeError("make a CommittedDeclaration with build() or from_json()")
-        # Record j (the caller's order) is self._canon[offsets[j]:offsets[j + 1]] with salt
-        # salts[32j:32j + 32]; order[i] is the record at leaf i. Records are encoded and hashed in
-        # the caller's order (touching 100,000 dicts in random order costs more in cache misses
-        # than everything else); only the leaf hashes are permuted into committed order.
-        self._canon, self._offsets, hashes = _commit(records, salts)
+        # Record j (the caller's order) is line j of self._canon with salt salts[32j:32j + 32];
+        # order[i] is the record at leaf i. Records are encoded and hashed in the caller's order
+        # (touching 100,000 dicts in random order costs more in cache misses than everything
+        # else); only the leaf hashes are permuted into committed order.
+        self._canon, hashes = _commit(records, salts)
+        self._ends: npt.NDArray[np.intp] | None = None  # found when first needed
         self._salts = salts
         self._order = _salt_order(salts) if order is None else order
         self._levels = _levels(_permute(hashes, self._order))
-        root = self._levels[-1][0] if hashes else EMPTY_ROOT
-        self.commitment = Commitment(root, len(hashes))
+        self.commitment = Commitment(self._levels[-1] if hashes else EMPTY_ROOT, len(self._order))
 
     @classmethod
     def build(cls, records: Sequence[Mapping[str, Any]]) -> CommittedDeclaration:
@@ -409,14 +414,17 @@ class CommittedDeclaration:
         return self._salts[SALT_SIZE * j : SALT_SIZE * (j + 1)]
 
     def _record(self, j: int) -> dict[str, Any]:
-        value: dict[str, Any] = orjson.loads(self._canon[self._offsets[j] : self._offsets[j + 1]])
+        if self._ends is None:
+            self._ends = _line_ends(self._canon)
+        start = int(self._ends[j - 1]) + 1 if j else 0
+        value: dict[str, Any] = orjson.loads(self._canon[start : int(self._ends[j])])
         return value
 
     def open(self, index: int) -> Opening:
         """The opening of the record at leaf `index` (0 ≤ index < len(self))."""
         if type(index) is not int or not 0 <= index < len(self):
             raise ProofError(f"no record at index {index!r}: the declaration has {len(self)}")
-        j = self._order[index]
+        j = int(self._order[index])
         return Opening(index, len(self), self._record(j), self._salt(j), _path(self._levels, index))
 
     def open_where(self, predicate: Callable[[dict[str, Any]], bool]) -> list[Opening]:
@@ -425,13 +433,13 @@ class CommittedDeclaration:
 
     def records(self) -> list[dict[str, Any]]:
         """Every record, in committed (leaf) order, decoded afresh."""
-        return [self._record(j) for j in self._order]
+        return [self._record(j) for j in self._order.tolist()]
 
     def to_json(self) -> dict[str, Any]:
         return {
             "scheme": SCHEME,
             "records": [
-                {"salt": b64(self._salt(j)), "record": self._record(j)} for j in self._order
+                {"salt": b64(self._salt(j)), "record": self._record(j)} for j in self._order.tolist()
             ],
         }
 
@@ -458,7 +466,7 @@ class CommittedDeclaration:
                     "records were reordered, or a salt was used twice"
                 )
         try:
-            return cls(_CONSTRUCT, records, b"".join(salts), list(range(len(records))))
+            return cls(_CONSTRUCT, records, b"".join(salts), np.arange(len(records), dtype=np.intp))
         except CanonicalizationError as exc:
             raise ProofError(f"declaration {exc.message}") from exc
 
