@@ -163,7 +163,12 @@ def test_changing_any_part_of_an_opening_fails(records: list[dict[str, Any]], da
         Opening(o.index, o.size, o.record, o.salt, o.path[:-1]),
         Opening(o.index, o.size, o.record, o.salt, (*o.path, o.path[-1])),
         Opening(o.index, o.size + 1, o.record, o.salt, o.path),
+        Opening(o.index, o.size, o.record, o.salt + b"\x00", o.path),
+        Opening(o.index, o.size, o.record, o.salt, tuple(p.hex() for p in o.path)),  # type: ignore[misc]
+        Opening(o.index, o.size, list(o.record.items()), o.salt, o.path),  # type: ignore[arg-type]
     ]
+    if o.index == 1:  # True == 1, but an index must be an integer, not a boolean
+        bad.append(Opening(True, o.size, o.record, o.salt, o.path))
     for opening in bad:
         with pytest.raises(ProofError):
             verify_opening(c, opening)

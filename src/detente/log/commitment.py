@@ -69,7 +69,7 @@ def _refuse(value: Any) -> Any:
 
 def _encode(records: Sequence[Any], first: int) -> tuple[list[bytes], bytes]:
     """RFC 8785 bytes of each record in a slice (`first` is the index of its first record, for
-    error messages), and all of them concatenated: exactly `canonicalize(record)`, or its error.
+    error messages), and all of them one per line: exactly `canonicalize(record)`, or its error.
 
     One orjson call per record, then one vectorised scan of the output for the few things orjson
     writes differently from RFC 8785: a float (every finite float orjson prints has a '.' or an
@@ -253,7 +253,7 @@ class Commitment:
     """What the declaring party signs with its aggregates: the root and the number of records.
 
     The size is public on purpose: verification needs it, and every opening's proof length reveals
-    its order of magnitude anyway (docs/commitments.md, "What the commitment reveals").
+    its order of magnitude anyway (docs/commitments.md, "The size is public; no padding").
     """
 
     root: bytes
@@ -344,6 +344,8 @@ def verify_opening(commitment: Commitment, opening: Opening) -> dict[str, Any]:
         raise ProofError(f"opening index must be an integer, got {opening.index!r}")
     if type(opening.record) is not dict:
         raise ProofError("opening record must be a JSON object")
+    if any(type(p) is not bytes for p in opening.path):
+        raise ProofError("opening path must hold 32-byte hashes as bytes")
     try:
         canon = canonicalize(opening.record)
     except CanonicalizationError as exc:
