@@ -193,6 +193,17 @@ def _validate(src: Source, root: type[BaseModel]) -> Any:
         return root.model_validate(src.data)
     except ValidationError as exc:
         errors = exc.errors()
+        # A misspelt required field is two errors: unknown 'maximum' and missing 'max'. The missing
+        # one sorts first (it is placed at the enclosing mapping), but the unknown one, with its
+        # did-you-mean, is what the author needs to see.
+        paths = [_data_path(src.data, e["loc"]) for e in errors]
+        unknown = [p for p, e in zip(paths, errors, strict=True) if e["type"] == "extra_forbidden" and p]
+
+        def misspelt(p: Path_) -> bool:
+            return any(u[:-1] == p[:-1] and _suggest(str(u[-1]), [str(p[-1])]) for u in unknown)
+
+        errors = [e for p, e in zip(paths, errors, strict=True) if not (e["type"] == "missing" and p
+                                                                            and misspelt(p))]
         # the first error in file order is the one to fix first
         located = [(_schema_error(src, root, e), e) for e in errors]
         located.sort(key=lambda x: (x[0].line or 0, x[0].column or 0))
@@ -306,16 +317,16 @@ class _Resolver:
         try:
             return compile_selector(src_text, self.vocab)
         except SelectorSyntaxError as exc:
-            quoted = 1 if self._quoted(path) else 0
+            # the offset counts from the stripped text; point inside the value only where the file
+            # holds it on one line (block and multi-line scalars: the mark of the value itself)
+            lead = len(text) - len(text.lstrip())
+            inline = self.src.inline.get(path)
             raise self.src.error(
                 path,
                 f'{exc} in selector "{src_text}"',
                 suggestion=exc.suggestion,
-                column_offset=(exc.offset + quoted) if src_text == text else 0,
+                column_offset=inline + lead + exc.offset if src_text == text and inline is not None else 0,
             ) from None
-
-    def _quoted(self, path: Path_) -> bool:
-        return True  # selectors are conventionally quoted; the column points inside the quotes
 
     def party(self, path: Path_, pid: str, *, hosts: bool = False) -> str:
         known = self.party_ids + (self.host_ids if hosts else [])

@@ -112,7 +112,15 @@ class Selector:
         return self.text
 
 
-def _literal(node: ast.expr) -> Any:
+def _offset(text: str, node: ast.AST) -> int:
+    """Where `node` starts in `text`, in characters (ast counts UTF-8 bytes within a line)."""
+    line, col = getattr(node, "lineno", 1), getattr(node, "col_offset", 0)
+    lines = text.split("\n")
+    head = lines[line - 1] if 0 < line <= len(lines) else ""
+    return sum(len(x) + 1 for x in lines[: line - 1]) + len(head.encode()[:col].decode(errors="ignore"))
+
+
+def _literal(node: ast.expr, at: Callable[[ast.AST], int]) -> Any:
     if isinstance(node, ast.Constant) and isinstance(node.value, (str, int, float, bool)):
         return node.value
     if isinstance(node, ast.Name) and node.id in ("true", "false", "True", "False"):
@@ -122,10 +130,11 @@ def _literal(node: ast.expr) -> Any:
         and isinstance(node.op, ast.USub)
         and isinstance(node.operand, ast.Constant)
         and isinstance(node.operand.value, (int, float))
+        and not isinstance(node.operand.value, bool)
     ):
         return -node.operand.value
     raise SelectorSyntaxError(
-        "expected a literal (a quoted string, a number, true or false)", getattr(node, "col_offset", 0)
+        "expected a literal (a quoted string, a number, true or false)", at(node)
     )
 
 
@@ -161,8 +170,13 @@ def compile_selector(text: str, vocab: Vocabulary) -> Selector:
         raise SelectorSyntaxError(
             f"selector is {len(text)} characters, over the {MAX_SELECTOR_CHARS} limit; name parts of it "
             "under definitions.selectors or simplify it")
+    stripped = text.strip()
+
+    def at(node: ast.AST) -> int:
+        return _offset(stripped, node)
+
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        tree = ast.parse(stripped, mode="eval")
     except (RecursionError, MemoryError):
         raise SelectorSyntaxError("selector is nested too deeply; simplify it") from None
     except SyntaxError as exc:
@@ -175,20 +189,20 @@ def compile_selector(text: str, vocab: Vocabulary) -> Selector:
     def name(node: ast.Name) -> str:
         if node.id not in vocab.types:
             raise SelectorSyntaxError(
-                f"unknown attribute '{node.id}'", node.col_offset, vocab.suggest(node.id, sorted(vocab.types))
+                f"unknown attribute '{node.id}'", at(node), vocab.suggest(node.id, sorted(vocab.types))
             )
         if vocab.types[node.id] == LIST:
             raise SelectorSyntaxError(
                 f"'{node.id}' is a list attribute; selectors compare single values (a capability "
                 "obligation reads can_launch)",
-                node.col_offset,
+                at(node),
             )
         names.add(node.id)
         return node.id
 
     def check_value(attr: str, value: Any, node: ast.expr) -> Any:
         kind = vocab.types[attr]
-        off = getattr(node, "col_offset", 0)
+        off = at(node)
         if kind in (NUMBER, INTEGER):
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise SelectorSyntaxError(f"'{attr}' is a number; compared with {value!r}", off)
@@ -213,7 +227,7 @@ def compile_selector(text: str, vocab: Vocabulary) -> Selector:
             )
         return value
 
-    def compare(attr: str, op: str, value: Any) -> Callable[[Table], Mask]:
+    def compare(attr: str, op: str, value: Any, off: int = 0) -> Callable[[Table], Mask]:
         kind = vocab.types[attr]
         if op in ("in", "not in"):
             values = list(value)
@@ -233,7 +247,7 @@ def compile_selector(text: str, vocab: Vocabulary) -> Selector:
 
             return isin
         if kind in (STRING, ENUM, BOOL) and op not in ("==", "!="):
-            raise SelectorSyntaxError(f"'{attr}' can only be compared with == , != , in, not in")
+            raise SelectorSyntaxError(f"'{attr}' can only be compared with == , != , in, not in", off)
 
         def cmp(t: Table) -> Mask:
             col = t.column(attr)
@@ -274,7 +288,7 @@ def compile_selector(text: str, vocab: Vocabulary) -> Selector:
             attr = name(node)
             if vocab.types[attr] != BOOL:
                 raise SelectorSyntaxError(
-                    f"'{attr}' is not true/false; compare it (e.g. {attr} == ...)", node.col_offset
+                    f"'{attr}' is not true/false; compare it (e.g. {attr} == ...)", at(node)
                 )
             return compare(attr, "==", True)
         if isinstance(node, ast.Compare):
@@ -283,35 +297,37 @@ def compile_selector(text: str, vocab: Vocabulary) -> Selector:
             for i, op_node in enumerate(node.ops):
                 op = _CMP.get(type(op_node))
                 if op is None:
-                    raise SelectorSyntaxError("unsupported comparison", node.col_offset)
+                    raise SelectorSyntaxError("unsupported comparison", at(node))
                 left, right = operands[i], operands[i + 1]
                 if op in ("in", "not in"):
                     if not _is_name(left) or not isinstance(right, (ast.List, ast.Tuple, ast.Set)):
                         raise SelectorSyntaxError(
-                            f'use: attribute {op} ["a", "b"]', getattr(left, "col_offset", 0)
+                            f'use: attribute {op} ["a", "b"]', at(left)
                         )
                     attr = name(left)  # type: ignore[arg-type]
-                    values = [check_value(attr, _literal(e), e) for e in right.elts]
+                    values = [check_value(attr, _literal(e, at), e) for e in right.elts]
                     fns.append(compare(attr, op, values))
                     continue
                 if _is_name(left) and not _is_name(right):
                     attr = name(left)  # type: ignore[arg-type]
-                    fns.append(compare(attr, op, check_value(attr, _literal(right), right)))
+                    value = check_value(attr, _literal(right, at), right)
+                    fns.append(compare(attr, op, value, at(left)))
                 elif _is_name(right) and not _is_name(left):
                     attr = name(right)  # type: ignore[arg-type]
-                    fns.append(compare(attr, flip(op), check_value(attr, _literal(left), left)))
+                    value = check_value(attr, _literal(left, at), left)
+                    fns.append(compare(attr, flip(op), value, at(right)))
                 else:
                     raise SelectorSyntaxError(
-                        "each comparison needs one attribute and one literal", getattr(left, "col_offset", 0)
+                        "each comparison needs one attribute and one literal", at(left)
                     )
             return fns[0] if len(fns) == 1 else _all(fns)
         raise SelectorSyntaxError(
             "only attributes, literals, comparisons, in, and, or, not are allowed here",
-            getattr(node, "col_offset", 0),
+            at(node),
         )
 
     try:
         fn = walk(tree.body)
     except RecursionError:
         raise SelectorSyntaxError("selector is nested too deeply; simplify it") from None
-    return Selector(text.strip(), frozenset(names), frozenset(cats), fn)
+    return Selector(stripped, frozenset(names), frozenset(cats), fn)

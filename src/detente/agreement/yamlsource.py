@@ -48,6 +48,9 @@ class Source:
     data: Any
     values: dict[Path_, Mark] = field(default_factory=dict)
     keys: dict[Path_, Mark] = field(default_factory=dict)
+    #: for scalars written on one line: how many columns the value starts after its mark (0 plain,
+    #: 1 quoted); block and multi-line scalars are absent (a column inside them is not one offset)
+    inline: dict[Path_, int] = field(default_factory=dict)
 
     def locate(self, path: Path_, *, key: bool = False) -> Mark | None:
         """The position of `path`, or of its nearest ancestor that exists in the file."""
@@ -114,9 +117,11 @@ def parse_yaml(text: str, file: str) -> Source:
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
-        m = exc.problem_mark
+        m, cm = exc.problem_mark, exc.context_mark
+        # the context says what was open ("while parsing a flow sequence"), often lines above
+        ctx = f" ({exc.context} at line {cm.line + 1}, column {cm.column + 1})" if exc.context and cm else ""
         raise AgreementError(
-            f"not valid YAML: {exc.problem}",
+            f"not valid YAML: {exc.problem}{ctx}",
             file=file,
             line=m.line + 1 if m else None,
             column=m.column + 1 if m else None,
@@ -139,6 +144,8 @@ def parse_yaml(text: str, file: str) -> Source:
         seen.add(id(node))
         src.values[path] = mark
         if isinstance(node, yaml.ScalarNode):
+            if node.style in (None, "'", '"') and node.start_mark.line == node.end_mark.line:
+                src.inline[path] = 0 if node.style is None else 1
             try:
                 return _scalar(node)
             except ValueError as exc:
