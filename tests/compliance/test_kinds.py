@@ -435,3 +435,50 @@ def test_every_finding_is_complete(tmp_path: Path) -> None:
         assert j["at"] == AT.isoformat()
         for e in j["evidence"]:
             assert set(e) >= {"index", "kind", "author", "signed_at", "role", "inclusion_proof", "leaf_hash"}
+
+
+# ------------------------------------------------------------- capability by zone; reciprocal inspections
+
+ZONED = TREATY.replace("    sites: [deveselu]\n", "    zone: box\n", 1).replace(
+    "sites:\n", "zones:\n  box: {polygon: [[20, 40], [30, 40], [30, 50], [20, 50], [20, 40]]}\nsites:\n", 1)
+
+
+@pytest.mark.parametrize(("site", "status"), [("deveselu", "violation"), ("kapyar", "compliant")])
+def test_capability_over_a_zone(tmp_path: Path, site: str, status: str) -> None:
+    ag = agreement(tmp_path, ZONED)
+    log = Log()
+    log.declare("US", [item("MK 41 launcher", 2, site=site)])
+    f = find(log.run(ag), "not-tomahawk-capable", "US")
+    assert f.status == status
+    assert "zone box" in f.explanation
+
+
+@pytest.mark.xfail(strict=True, reason="evaluate._capability treats a launcher at a site with no known "
+                   "location as outside the zone (compliant); zone rules call the same gap unverified")
+def test_capability_over_a_zone_with_an_unlocated_site_is_unverified(tmp_path: Path) -> None:
+    ag = agreement(tmp_path, ZONED)
+    log = Log()
+    log.declare("US", [item("MK 41 launcher", 2, site="somewhere")])
+    assert find(log.run(ag), "not-tomahawk-capable", "US").status == "unverified"
+
+
+def test_reciprocity_on_an_inspection_regime() -> None:
+    """The Aegis Ashore proposal: the US keeps its side while RU receives the US visits; a recorded
+    RU refusal releases the US (evaluated as if in force)."""
+    ag = load_agreement(SCENARIO / "agreements/aegis-ashore-transparency.yaml")
+    log = Log()
+    log.declare("US", [item("MK 41 launcher", 3, site="deveselu"), item("Tomahawk", 1, site="deveselu")])
+    fs = log.run(ag, hypothetical=True)
+    assert find(fs, "no-tomahawk-at-aegis-ashore", "US").status == "violation"
+    assert find(fs, "aegis-launchers-not-tomahawk-capable", "US").status == "violation"
+    log.request("US", "us-visits-to-russian-bases", utc(2022, 2, 1))
+    log.record("inspection-refusal", "RU", utc(2022, 2, 2), {"obligation": "us-visits-to-russian-bases"})
+    fs = log.run(ag, hypothetical=True)
+    assert find(fs, "us-visits-to-russian-bases", "RU").status == "violation"
+    for oid in ("no-tomahawk-at-aegis-ashore", "aegis-launchers-not-tomahawk-capable"):
+        f = find(fs, oid, "US")
+        assert f.status == "not_applicable"
+        assert "while RU complies with us-visits-to-russian-bases" in f.explanation
+    # the US is released from receiving Russian visits too; RU, as inspector, stays within its quota
+    assert find(fs, "russian-visits-to-aegis-ashore", "US").status == "not_applicable"
+    assert find(fs, "russian-visits-to-aegis-ashore", "RU").status == "compliant"
