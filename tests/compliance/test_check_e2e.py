@@ -240,4 +240,4 @@ def test_cli_check_broken_agreement_exits_2_with_the_place(world: World) -> None
 def test_cli_check_not_a_workspace(tmp_path: Path) -> None:
     res = _cli("check", str(NEW_START), "--workspace", str(tmp_path), "--at", "2022-03-01")
     assert res.exit_code == 2
-    assert "is not a Détente workspace" in res.stderr
+    assert "is not a Détente workspace" in res.stderr.replace("\n", "")  # rich wraps stderr at 80 columns
