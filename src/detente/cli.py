@@ -30,7 +30,7 @@ app.add_typer(log_app, name="log")
 
 # Piped output (CI logs, files) gets a readable width rather than the 80-column default.
 out = Console(width=None if sys.stdout.isatty() else 150)
-err = Console(stderr=True)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 150)
 
 WorkspaceOpt = Annotated[Path, typer.Option("--workspace", "-w", help="Workspace directory.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
