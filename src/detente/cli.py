@@ -7,13 +7,14 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
 from detente.analysis import cli as analysis_cli
+from detente.cliutil import emit as _emit
+from detente.cliutil import err, fail, out
 from detente.codec import b64
 from detente.envelope.keys import SigningKey, read_private_key, write_private_key
 from detente.errors import DetenteError, RecordRefused
@@ -28,25 +29,9 @@ app = typer.Typer(no_args_is_help=True, add_completion=False,
 log_app = typer.Typer(no_args_is_help=True, help="The append-only, witnessed log.")
 app.add_typer(log_app, name="log")
 
-# Piped output (CI logs, files) gets a readable width rather than the 80-column default.
-out = Console(width=None if sys.stdout.isatty() else 150)
-err = Console(stderr=True, width=None if sys.stderr.isatty() else 150)
-
 WorkspaceOpt = Annotated[Path, typer.Option("--workspace", "-w", help="Workspace directory.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL (default: DIR/log.db).")]
-
-
-def _emit(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
-
-
-def fail(exc: DetenteError, as_json: bool = False, code: int = 1) -> NoReturn:
-    if as_json:
-        _emit({"ok": False, "error": exc.code, "message": exc.message})
-    else:
-        err.print(f"[bold red]error[/] ({exc.code}): {escape(exc.message)}", highlight=False)
-    raise typer.Exit(code)
 
 
 def _passphrase(encrypt: bool) -> bytes | None:

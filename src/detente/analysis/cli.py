@@ -7,27 +7,25 @@ the library's ConfigError, printed, and exit status 2, as `detente check` does.
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from detente import cliutil
 from detente.analysis import games
 from detente.analysis.compare import GROUND_LAUNCHED_KINDS, Settings
 from detente.analysis.detection import detection_probability
 from detente.analysis.sampling import sample_size
 from detente.analysis.sites import load_sites, scenario_sites
+from detente.cliutil import emit as _emit
+from detente.cliutil import out
 from detente.errors import ConfigError, DetenteError
 
 app = typer.Typer(name="analyze", no_args_is_help=True, add_completion=False,
                   help="How strong is a regime: detection probability, inspection games, regime comparison.")
 
-out = Console(width=None if sys.stdout.isatty() else 150)
-err = Console(stderr=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 SitesN = Annotated[int, typer.Option("--sites", help="Number of sites N the draw is made from.")]
@@ -37,17 +35,9 @@ DetectOpt = Annotated[float, typer.Option(
 PeriodsOpt = Annotated[int, typer.Option("--periods", help="Inspection periods, each drawn afresh.")]
 
 
-def _emit(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
-
-
 def fail(exc: DetenteError, as_json: bool) -> NoReturn:
     """Bad input exits 2, with the message saying what to change (on stdout as JSON with --json)."""
-    if as_json:
-        _emit({"ok": False, "error": exc.code, "message": exc.message})
-    else:
-        err.print(f"[bold red]error[/] ({exc.code}): {exc.message}", highlight=False)
-    raise typer.Exit(2)
+    cliutil.fail(exc, as_json, code=2)
 
 
 @app.command("detect")
