@@ -4,6 +4,8 @@
     DIR/log.db             the SQLite log (or --db URL for PostgreSQL)
     DIR/secrets/*.key      private keys, mode 0600 (in a real deployment each party keeps its own)
     DIR/witness/<PARTY>/   each witness's state and any fork evidence
+    DIR/agreements.json    the agreements whose procedures this log enforces (paths and digests)
+    DIR/disclosed/         full committed declarations received from treaty partners
 
 Keeping keys in one directory is a convenience for the demo and for two people running both
 sides on one machine; every verb also accepts a key file from anywhere.
@@ -11,10 +13,12 @@ sides on one machine; every verb also accepts a key file from anywhere.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from detente.envelope.keys import SigningKey, read_private_key, write_private_key
 from detente.errors import ConfigError
@@ -25,8 +29,12 @@ from detente.log.trust import operator_verifier
 from detente.log.witness import Witness
 from detente.model.parties import Party, PartyKey, Registry, Role
 
+if TYPE_CHECKING:
+    from detente.agreement.model import Agreement
+
 KEYS_FILE = "keys.json"
 DB_FILE = "log.db"
+AGREEMENTS_FILE = "agreements.json"
 
 
 @dataclass
@@ -115,9 +123,74 @@ class Workspace:
     def party_key(self, party: str) -> SigningKey:
         return read_private_key(self.secrets / f"{party}.key")
 
-    def log(self, *, writable: bool = True, **kwargs: object) -> TransparencyLog:
+    def log(self, *, writable: bool = True, **kwargs: Any) -> TransparencyLog:
+        """The log, with the content rules of every adopted agreement attached (pass `rules=` to
+        choose others). Every writer must use the same rules: one that appends without them could
+        log an inspection step the procedure forbids (the procedure then treats it as void)."""
         op = self.operator_key() if writable else None
-        return TransparencyLog(self.store(), self.registry(), op, **kwargs)  # type: ignore[arg-type]
+        reg = self.registry()
+        if "rules" not in kwargs:
+            adopted = self.agreements()
+            if adopted:
+                from detente.inspection.rules import InspectionRules
+
+                kwargs["rules"] = [InspectionRules({a.id: a for a in adopted}, reg)]
+        return TransparencyLog(self.store(), reg, op, **kwargs)
+
+    # -- agreements the log enforces --
+
+    @property
+    def agreements_path(self) -> Path:
+        return self.path / AGREEMENTS_FILE
+
+    def adopt(self, path: Path) -> Agreement:
+        """Enforce `path`'s procedures (inspection quotas, notice, order) in this log from now on.
+
+        The files are pinned by SHA-256: if one changes later, opening the log refuses until the
+        agreement is adopted again, so the rules cannot drift silently under a running log.
+        """
+        from detente.agreement.loader import load_agreement
+
+        ag = load_agreement(path)
+        entries = [e for e in self._adopted() if e["id"] != ag.id]
+        entries.append({"id": ag.id, "path": str(Path(path).resolve()),
+                        "files": {str(Path(f).resolve()): _sha256(Path(f)) for f in ag.files}})
+        atomic_write(self.agreements_path, (json.dumps(entries, indent=2) + "\n").encode())
+        return ag
+
+    def _adopted(self) -> list[dict[str, Any]]:
+        if not self.agreements_path.exists():
+            return []
+        try:
+            data = json.loads(self.agreements_path.read_text())
+            assert isinstance(data, list)
+            return data
+        except (OSError, ValueError, AssertionError) as exc:
+            raise ConfigError(f"cannot read {self.agreements_path}: {exc}") from exc
+
+    def agreements(self) -> list[Agreement]:
+        """The adopted agreements, each checked against the digests pinned at adoption."""
+        from detente.agreement.loader import load_agreement
+
+        out = []
+        for e in self._adopted():
+            for f, digest in e["files"].items():
+                try:
+                    now = _sha256(Path(f))
+                except OSError as exc:
+                    raise ConfigError(f"agreement {e['id']}: cannot read {f} ({exc}); restore it or "
+                                      "adopt the agreement again") from exc
+                if now != digest:
+                    raise ConfigError(f"agreement {e['id']}: {f} changed since it was adopted; if the "
+                                      f"change is agreed, run `detente agreement adopt {e['path']}`")
+            out.append(load_agreement(e["path"]))
+        return out
+
+    # -- declarations received in full --
+
+    @property
+    def disclosed(self) -> Path:
+        return self.path / "disclosed"
 
     def witness(self, party: str) -> Witness:
         reg = self.registry()
@@ -129,3 +202,7 @@ class Workspace:
                 )
         raise ConfigError(f"party {party} has no registered witness key")
 
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()

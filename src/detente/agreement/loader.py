@@ -36,6 +36,7 @@ from detente.agreement.selector import (
 )
 from detente.agreement.yamlsource import Path_, Source, read_yaml
 from detente.errors import AgreementError, ConfigError
+from detente.inspection.draw import DrawError, weight_units
 
 #: Attributes every item may carry without a definition (the columns a declaration always has).
 CORE_ATTRIBUTES: dict[str, str] = {**BUILTIN_NAMES}
@@ -441,6 +442,7 @@ def load_agreement(path: str | Path) -> m.Agreement:
         id=doc.agreement,
         title=doc.title,
         file=str(p),
+        files=(str(p), *(str(ip) for _, _, ip in includes)),
         legal_status=doc.legal_status,
         parties=tuple(m.Party(x.id, x.name) for x in doc.parties),
         hosts=tuple(m.Party(x.id, x.name) for x in doc.hosts),
@@ -643,10 +645,32 @@ def _obligation(r: _Resolver, path: Path_, od: Any, ids: list[str]) -> m.Obligat
                     (*path, "sites", j),
                     f"site '{sid}' belongs to {r.sites[sid].owner}, not the inspected party {od.inspected}",
                 )
-        if od.selection == "joint-random" and not (od.sites or od.site_kinds):
+        methods = [od.selection] if isinstance(od.selection, str) else list(od.selection)
+        if len(set(methods)) != len(methods):
+            raise src.error((*path, "selection"), "a selection method is listed twice")
+        if "joint-random" in methods and not (od.sites or od.site_kinds):
             raise src.error((*path, "selection"), "a joint random draw needs the pool: sites: or site_kinds:")
-        if od.weights and od.selection != "joint-random":
+        if od.weights and "joint-random" not in methods:
             raise src.error((*path, "weights"), "weights apply to joint-random selection only", key=True)
+        pool_kinds = (
+            {r.sites[x].kind for x in od.sites} if od.sites
+            else {x.kind for x in r.sites.values()
+                  if x.owner == od.inspected and x.kind in set(od.site_kinds or ())}
+        )
+        if "joint-random" in methods and not pool_kinds:
+            raise src.error((*path, "site_kinds"), f"the draw's pool is empty: {od.inspected} owns no "
+                            "site of these kinds in this agreement's sites")
+        for kind_, w in (od.weights or {}).items():
+            if kind_ not in pool_kinds:
+                raise src.error((*path, "weights", kind_), f"no site of kind '{kind_}' is in the pool",
+                                suggestion=_suggest(kind_, sorted(pool_kinds)), key=True)
+            try:
+                weight_units(w)
+            except DrawError as exc:
+                raise src.error((*path, "weights", kind_), exc.message) from exc
+        if od.reveal_hours is not None and "joint-random" not in methods:
+            raise src.error((*path, "reveal_hours"), "reveal_hours applies to joint-random selection only",
+                            key=True)
         return m.Inspection(
             **common,
             inspecting=od.inspecting,
@@ -654,7 +678,9 @@ def _obligation(r: _Resolver, path: Path_, od: Any, ids: list[str]) -> m.Obligat
             quota_count=od.quota.count,
             quota_per=od.quota.per,
             notice_hours=od.notice_hours,
-            selection=od.selection,
+            selection=methods[0],
+            selections=tuple(methods),
+            reveal_hours=od.reveal_hours if od.reveal_hours is not None else 24,
             site_kinds=tuple(od.site_kinds) if od.site_kinds else None,
             sites=tuple(od.sites) if od.sites else None,
             weights=od.weights,

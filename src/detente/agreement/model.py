@@ -155,7 +155,9 @@ class Inspection(Obligation):
     quota_count: int = 0
     quota_per: str = "year"
     notice_hours: int = 0
-    selection: str = "challenge"
+    selection: str = "challenge"  # the first (or only) method
+    selections: tuple[str, ...] = ("challenge",)  # every method the inspector may use
+    reveal_hours: int = 24  # joint-random: time to commit after the request, to reveal after both commit
     site_kinds: tuple[str, ...] | None = None
     sites: tuple[str, ...] | None = None
     weights: Mapping[str, float] | None = None
@@ -189,6 +191,7 @@ class Agreement:
     expires: dt.date | None = None
     withdrawal: Withdrawal | None = None
     source: tuple[str, ...] = field(default=())
+    files: tuple[str, ...] = ()  # the agreement file and every file it includes, as read
 
     @property
     def party_ids(self) -> tuple[str, ...]:

@@ -210,13 +210,22 @@ class Quota(Strict):
     per: Literal["year", "half-year", "quarter", "month"]
 
 
+Method = Literal["challenge", "joint-random", "unilateral"]
+
+
 class InspectionDoc(_Obligation):
     kind: Literal["inspection"]
     inspecting: PartyId
     inspected: PartyId
     quota: Quota
     notice_hours: Count
-    selection: Literal["challenge", "joint-random", "unilateral"]
+    selection: Method | Annotated[list[Method], Field(min_length=1)] = Field(
+        description="how sites are chosen: one method, or the list of methods the inspector may use"
+    )
+    reveal_hours: Count | None = Field(
+        None, description="joint-random: hours each party has to commit after the request, and to "
+        "reveal after the second commitment (default 24)"
+    )
     site_kinds: list[str] | None = None
     sites: list[Id] | None = None
     weights: dict[str, Annotated[float, Field(ge=0)]] | None = Field(

@@ -25,6 +25,14 @@ RECORD_KINDS: dict[str, frozenset[Role]] = {
     "statement": frozenset({Role.DECLARANT, Role.INSPECTOR}),
     "inspection-request": frozenset({Role.INSPECTOR}),
     "inspection-report": frozenset({Role.INSPECTOR}),
+    # The inspection procedure (detente.inspection): the inspected party acts as a declarant.
+    "inspection-commit": frozenset({Role.INSPECTOR, Role.DECLARANT}),
+    "inspection-reveal": frozenset({Role.INSPECTOR, Role.DECLARANT}),
+    "inspection-default": frozenset({Role.INSPECTOR, Role.DECLARANT}),
+    "inspection-opening": frozenset({Role.DECLARANT}),
+    "inspection-countersign": frozenset({Role.DECLARANT}),
+    "inspection-ambiguity": frozenset({Role.INSPECTOR, Role.DECLARANT}),
+    "inspection-refusal": frozenset({Role.DECLARANT}),
 }
 
 HEADER_FIELDS = ("author", "body", "kind", "log", "seq", "signed_at")
