@@ -18,6 +18,7 @@ from detente.cliutil import err, fail, out
 from detente.codec import b64
 from detente.envelope.keys import SigningKey, read_private_key, write_private_key
 from detente.errors import DetenteError, RecordRefused
+from detente.inspection import cli as inspection_cli
 from detente.log.bundle import export_bundle, verify_bundle, verify_store
 from detente.log.receipt import Receipt
 from detente.log.trust import operator_verifier
@@ -331,6 +332,25 @@ def log_verify(
 agreement_app = typer.Typer(no_args_is_help=True, help="Agreements as data: validate, export the schema.")
 app.add_typer(agreement_app, name="agreement")
 app.add_typer(analysis_cli.app, name="analyze")
+inspection_cli.register(app)
+
+
+@agreement_app.command("adopt")
+def agreement_adopt(
+    file: Annotated[Path, typer.Argument(help="Agreement YAML whose procedures the log will enforce.")],
+    workspace: WorkspaceOpt,
+    as_json: JsonOpt = False,
+) -> None:
+    """Enforce an agreement's inspection procedure (quota, notice, draw, order) in this log."""
+    try:
+        ws = Workspace.open(workspace)
+        ag = ws.adopt(file)
+    except DetenteError as exc:
+        fail(exc, as_json)
+    if as_json:
+        _emit({"ok": True, "agreement": ag.id, "files": list(ag.files)})
+    else:
+        out.print(f"{ag.id}: its procedures are now enforced by the log in {workspace}", highlight=False)
 
 
 @agreement_app.command("schema")

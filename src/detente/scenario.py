@@ -48,32 +48,39 @@ def declaration_bodies(name: str = "2022") -> list[tuple[str, dict[str, Any]]]:
     """(party, record body) for each shipped declaration, in date order: holdings, the party's
     own sites with their locations, and the published aggregates."""
     all_sites = sites(name)
-    out = []
-    for path in sorted((scenario_dir(name) / "declarations").glob("*.yaml")):
-        d = _yaml(path)
-        party = str(d["party"])
-        holdings = [
-            {k: v for k, v in h.items() if k in ("site", "category", "count", "attributes", "illustrative")}
-            for h in d.get("holdings", [])
-        ]
-        used = {h["site"] for h in holdings}
-        own = [
-            {
-                "id": s["id"],
-                "name": s["name"],
-                "host": s["host"],
-                "kind": s["kind"],
-                "location": [float(x) for x in s["location"]],
-            }
-            for s in all_sites
-            if s.get("owner") == party and s["id"] in used
-        ]
-        body = {
-            "as_of": str(d["as_of"]),
-            "holdings": holdings,
-            "sites": own,
-            "aggregates": dict(d.get("aggregates", {})),
-            "source": d.get("source", ""),
-        }
-        out.append((party, body))
+    out = [read_declaration(path, all_sites)
+           for path in sorted((scenario_dir(name) / "declarations").glob("*.yaml"))]
     return sorted(out, key=lambda pb: (pb[1]["as_of"], pb[0]))
+
+
+def read_declaration(path: Path, site_list: list[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+    """A declaration file (party, as_of, holdings, aggregates, source) as (party, record body);
+    the body lists the party's sites its holdings use, located from `site_list`."""
+    d = _yaml(path)
+    if not isinstance(d, dict) or not isinstance(d.get("party"), str) or "as_of" not in d:
+        raise ConfigError(f"{path}: a declaration file needs 'party', 'as_of' and 'holdings'")
+    party = str(d["party"])
+    holdings = [
+        {k: v for k, v in h.items() if k in ("site", "category", "count", "attributes", "illustrative")}
+        for h in d.get("holdings") or []
+    ]
+    used = {h.get("site") for h in holdings}
+    own = [
+        {
+            "id": s["id"],
+            "name": s["name"],
+            "host": s["host"],
+            "kind": s["kind"],
+            "location": [float(x) for x in s["location"]],
+        }
+        for s in site_list
+        if s.get("owner") == party and s["id"] in used
+    ]
+    body = {
+        "as_of": str(d["as_of"]),
+        "holdings": holdings,
+        "sites": own,
+        "aggregates": dict(d.get("aggregates") or {}),
+        "source": d.get("source", ""),
+    }
+    return party, body
