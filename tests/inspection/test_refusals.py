@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from tests.inspection.conftest import Round
 
 from detente.codec import b64
 from detente.errors import RecordRefused
@@ -15,7 +16,6 @@ from detente.inspection import draw as d
 from detente.inspection.desk import Desk, project
 from detente.log.commitment import Opening
 from detente.records import make_record
-from tests.inspection.conftest import Round
 
 AG = "aegis-ashore-transparency"
 RU_OB = "russian-visits-to-aegis-ashore"
@@ -58,7 +58,8 @@ def test_over_quota(rnd: Round) -> None:
     ru_challenge(rnd, "RU-2", "redzikowo")
     rnd.later(hours=1)
     e = refused(rnd, "quota", lambda: ru_challenge(rnd, "RU-3", "deveselu"))
-    assert "2 of 2" in e.message and "2022-12-31" in e.message
+    assert "2 of 2" in e.message
+    assert "2022-12-31" in e.message
     # next year the quota is fresh
     rnd.at(dt.datetime(2023, 1, 2, 9, 0, tzinfo=dt.UTC))
     ru_challenge(rnd, "RU-3", "deveselu")
@@ -67,7 +68,8 @@ def test_over_quota(rnd: Round) -> None:
 def test_notice_too_short(rnd: Round) -> None:
     e = refused(rnd, "notice", lambda: rnd.ru.request(AG, RU_OB, "RU-1", "challenge", arrive(rnd, 47.5),
                                                     site="deveselu"))
-    assert "47.5 hours" in e.message and "at least 48 hours" in e.message
+    assert "47.5 hours" in e.message
+    assert "at least 48 hours" in e.message
 
 
 def test_reveal_not_matching_its_commitment(rnd: Round) -> None:
@@ -224,7 +226,8 @@ def test_opening_against_a_declaration_made_after_the_request(rnd: Round) -> Non
     r, _ = rnd.us.declare(dt.date(2022, 4, 1), [{"site": "deveselu", "category": "SM-3", "count": 1}])
     rnd.later(hours=47)
     case = project(rnd.ws).cases["RU-1"]
-    assert case.declaration is not None and case.declaration.index == rnd.decl_index["US"]
+    assert case.declaration is not None
+    assert case.declaration.index == rnd.decl_index["US"]
     refused(rnd, "wrong-declaration", lambda: rnd.us.append("inspection-opening", {
         "inspection": "RU-1", "declaration": r.index, "openings": []}))
 

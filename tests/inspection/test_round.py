@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from tests.inspection.conftest import Round
+
 from detente.envelope.dsse import parse_envelope
 from detente.envelope.verify import KeyRing, verify_record
-from detente.inspection.desk import countersigned_report, project
 from detente.inspection import draw as d
-from tests.inspection.conftest import Round
+from detente.inspection.desk import countersigned_report, project
 
 AG = "aegis-ashore-transparency"
 
@@ -30,7 +31,8 @@ def test_russia_visits_deveselu_by_challenge(rnd: Round) -> None:
     assert case.site == "deveselu"
     assert case.openings[0][0].index == opened.index
     assert {r["category"] for r in case.opened} == {"MK 41 launcher", "SM-3"}
-    assert case.report is not None and case.report.index == rep.index
+    assert case.report is not None
+    assert case.report.index == rep.index
     env = parse_envelope(countersigned_report(case))
     rec = verify_record(env, KeyRing(rnd.ws.registry()))
     assert rec.signers == ("RU", "US")
