@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from detente.agreement.model import Agreement
@@ -13,6 +15,9 @@ from detente.compliance.evaluate import build_table, evaluate, table_key
 from detente.compliance.evidence import attach_proofs, checkpoint_json
 from detente.compliance.findings import Finding
 from detente.compliance.state import load_history
+from detente.errors import ProofError
+from detente.inspection.procedure import Procedure
+from detente.log.commitment import CommittedDeclaration
 from detente.log.transparency import TransparencyLog
 
 
@@ -22,6 +27,8 @@ class CheckResult:
     checkpoint: dict[str, Any]
     findings: tuple[Finding, ...]
     malformed: tuple[tuple[int, str], ...]
+    #: Inspection steps in the log that the procedure does not accept (appended without its rule).
+    void_steps: tuple[tuple[int, str], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -29,7 +36,22 @@ class CheckResult:
             "checkpoint": self.checkpoint,
             "findings": [f.to_json() for f in self.findings],
             "unreadable_records": [{"index": i, "reason": r} for i, r in self.malformed],
+            "void_inspection_steps": [{"index": i, "reason": r} for i, r in self.void_steps],
         }
+
+
+def read_disclosed(directory: Path) -> dict[bytes, list[dict[str, Any]]]:
+    """Full declarations received from treaty partners (DIR/disclosed/PARTY/*.json), by the root
+    their records and salts rebuild; a file that does not parse is skipped with no effect, since
+    only a root that a logged declaration commits to is ever used."""
+    out: dict[bytes, list[dict[str, Any]]] = {}
+    for path in sorted(directory.glob("*/*.json")) if directory.is_dir() else []:
+        try:
+            full = CommittedDeclaration.from_json(json.loads(path.read_bytes()))
+        except (OSError, ValueError, ProofError):
+            continue
+        out[full.commitment.root] = full.records()
+    return out
 
 
 def check(
@@ -39,11 +61,18 @@ def check(
     *,
     known_at: dt.datetime | None = None,
     hypothetical: bool = False,
+    disclosed: Mapping[bytes, list[dict[str, Any]]] | None = None,
 ) -> CheckResult:
     """Evaluate against the log as of its latest signed checkpoint: the findings, the entries they
-    cite and the proofs all refer to that one tree, so a later append cannot shift them."""
+    cite and the proofs all refer to that one tree, so a later append cannot shift them.
+
+    `disclosed`: full declarations received (`read_disclosed`); committed declarations without
+    one count as aggregates only.
+    """
     scp = log.latest()
-    history = load_history(log.store, scp.checkpoint.size, known_at)
+    procedure = Procedure({a.id: a for a in agreements}, log.registry)
+    history = load_history(log.store, scp.checkpoint.size, known_at, disclosed=disclosed,
+                           procedure=procedure)
     state = history.at(at)
     findings: list[Finding] = []
     tables: dict[tuple[Any, ...], HoldingsTable] = {}
@@ -53,4 +82,5 @@ def check(
             tables[key] = build_table(ag, state)
         findings.extend(evaluate(ag, state, hypothetical=hypothetical, table=tables[key]))
     proven = attach_proofs(findings, log, scp)
-    return CheckResult(at, checkpoint_json(scp), tuple(proven), tuple(history.malformed))
+    return CheckResult(at, checkpoint_json(scp), tuple(proven), tuple(history.malformed),
+                       tuple(sorted(procedure.void.items())))

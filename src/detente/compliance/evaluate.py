@@ -28,6 +28,7 @@ from detente.agreement import model as m
 from detente.agreement.table import HoldingsTable, SiteInfo
 from detente.compliance.findings import Evidence, Finding, Status
 from detente.compliance.state import Declaration, Record, State
+from detente.inspection.procedure import Case, Step
 
 TOP = 20  # sites and item groups listed per finding; the totals always cover everything
 
@@ -373,8 +374,13 @@ def _counted(ctx: _Ctx, ob: m.Counted, party: str, reading: m.Reading) -> Findin
             party,
             reading,
             "unverified",
-            f"{party}'s declaration as of {decl.as_of} gives aggregates only, not the holdings the "
-            f"rule counts; {ob.id} cannot be checked item by item.",
+            (f"{party}'s declaration as of {decl.as_of} is committed record by record (root "
+             f"{decl.commitment.root.hex()[:16]}…) but its records were not disclosed to this "
+             "workspace, so only its aggregates can be read"
+             if decl.sealed and decl.commitment is not None else
+             f"{party}'s declaration as of {decl.as_of} gives aggregates only, not the holdings the "
+             "rule counts")
+            + f"; {ob.id} cannot be checked item by item.",
             evidence=(_evidence_of(decl),),
         )
     table = _assumed(ctx.table, reading)
@@ -818,18 +824,104 @@ def _inspection(ctx: _Ctx, ob: m.Inspection, party: str) -> Finding:
             text += f" That is {over} over the quota."
         return _base(ctx, ob, party, None, status, text, value=len(used), bound=ob.quota_count,
                      unit="inspection", evidence=ev, details=details)
+    end = _end_of_day(ctx.state.at)
+    cases = [c for c in ctx.state.inspections if c.agreement == ctx.ag.id and c.obligation == ob.id]
     refused = [r for r in ctx.state.history.records
                if r.kind == "inspection-refusal" and r.author == ob.inspected
-               and r.body.get("obligation") == ob.id
-               and start <= r.signed_at.date() and r.signed_at <= _end_of_day(ctx.state.at)]
+               and (r.body.get("obligation") == ob.id
+                    or any(c.refusal is not None and c.refusal.index == r.index for c in cases))
+               and start <= r.signed_at.date() and r.signed_at <= end]
+    refused += [_as_record(c.default) for c in cases
+                if c.default is not None and c.default.body.get("party") == ob.inspected
+                and start <= c.default.signed_at.date() and c.default.signed_at <= end]
+    checked = [_accuracy(c, end) for c in cases if c.report is not None and c.report.signed_at <= end]
+    details["inspections"] = [a for a, _ in checked]
+    problems: list[str] = []
+    status = "compliant"
+    evidence = [] if refused else list(ev)  # a refusal is the evidence; requests are context
     if refused:
-        said = f"{ob.inspected} refused {len(refused)} of {len(used)} requested since {start}"
-        return _base(ctx, ob, party, None, "violation", f"{regime}; {said}.",
-                     value=len(refused), bound=0, unit="refused inspection",
-                     evidence=tuple(_evidence_of(None, r, "refusal") for r in refused[:TOP]), details=details)
-    text = f"{regime}; {len(used)} requested since {start}, none refused on the record."
-    return _base(ctx, ob, party, None, "compliant", text, value=0, bound=0, unit="refused inspection",
-                 evidence=ev, details=details)
+        status = "violation"
+        problems.append(f"{ob.inspected} refused or defaulted on {len(refused)} of {len(used)} "
+                        f"requested since {start}")
+        evidence += [_evidence_of(None, r, "refusal" if r.kind == "inspection-refusal" else
+                                  "default in the draw") for r in refused[:TOP]]
+    for acc, recs in checked:
+        evidence += [_evidence_of(None, r, role) for r, role in recs]
+        if acc["discrepancies"]:
+            status = "violation"
+            problems.append(f"inspection {acc['inspection']} at {acc['site']}: "
+                            + "; ".join(acc["discrepancies"]))
+        elif not acc["opened"]:
+            if status == "compliant":
+                status = "unverified"
+            problems.append(f"inspection {acc['inspection']} at {acc['site']}: {ob.inspected} opened "
+                            "no declared records for the site, so the team's counts cannot be compared")
+        for amb in acc["ambiguities"]:
+            problems.append(f"ambiguity recorded by {amb['by']} on {amb['subject']}: {amb['text']}")
+    matched = [a["inspection"] for a, _ in checked if a["opened"] and not a["discrepancies"]]
+    text = f"{regime}; {len(used)} requested since {start}"
+    text += ", none refused on the record" if not refused else ""
+    if matched:
+        text += f"; found as declared at {', '.join(matched)}"
+    text += "." if not problems else ". " + ". ".join(problems) + "."
+    return _base(ctx, ob, party, None, status, text,
+                 value=len(refused) + sum(1 for a, _ in checked if a["discrepancies"]), bound=0,
+                 unit="refused or discrepant inspection", evidence=tuple(evidence[: 3 * TOP]),
+                 details=details)
+
+
+def _as_record(step: Step) -> Record:
+    return Record(step.index, step.kind, step.author, 0, step.signed_at, step.body)
+
+
+def _accuracy(case: Case, end: dt.datetime) -> tuple[dict[str, Any], list[tuple[Record, str]]]:
+    """One report against the records the host opened for its site: counts per category (only
+    categories the team counted, plus anything found that was not declared), and identifiers
+    where the team recorded them. An opening cannot prove the host opened every record of the
+    site; the team's count is what catches a withheld one (it shows as undeclared)."""
+    report = case.report
+    assert report is not None
+    openings = [(st, recs) for st, recs in case.openings if st.signed_at <= end]
+    opened = [r for _, recs in openings for r in recs]
+    declared: dict[str, int] = {}
+    declared_ids: dict[str, set[str]] = {}
+    for r in opened:
+        cat = str(r.get("category"))
+        declared[cat] = declared.get(cat, 0) + int(r.get("count", 1))
+        declared_ids.setdefault(cat, set()).update(str(x) for x in r.get("identifiers") or [])
+    found: dict[str, int] = {}
+    seen_ids: dict[str, set[str]] = {}
+    for item in report.body.get("found", []):
+        cat = str(item["category"])
+        found[cat] = found.get(cat, 0) + int(item["count"])
+        if "identifiers" in item:
+            seen_ids.setdefault(cat, set()).update(item["identifiers"])
+    discrepancies = []
+    if opened:
+        for cat in sorted(found):
+            if found[cat] != declared.get(cat, 0):
+                discrepancies.append(f"{cat}: found {found[cat]}, declared {declared.get(cat, 0)}")
+            extra = sorted(seen_ids.get(cat, set()) - declared_ids.get(cat, set()))
+            missing = (sorted(declared_ids.get(cat, set()) - seen_ids.get(cat, set()))
+                       if cat in seen_ids else [])
+            if extra:
+                discrepancies.append(f"{cat}: identifiers seen but not declared: {', '.join(extra[:5])}")
+            if missing:
+                discrepancies.append(f"{cat}: declared identifiers not seen: {', '.join(missing[:5])}")
+    ambiguities = [{"by": a.author, "subject": a.body.get("subject"), "text": a.body.get("text"),
+                    "index": a.index} for a in case.ambiguities if a.signed_at <= end]
+    recs = [(_as_record(report), f"inspection report on {case.site}")]
+    recs += [(_as_record(st), f"opened declaration records at {case.site}") for st, _ in openings]
+    if case.countersign is not None and case.countersign.signed_at <= end:
+        recs.append((_as_record(case.countersign), "escort's countersignature"))
+    recs += [(_as_record(a), "ambiguity") for a in case.ambiguities if a.signed_at <= end]
+    summary = {
+        "inspection": case.id, "site": case.site, "method": case.method, "report": report.index,
+        "countersigned": case.countersign is not None and case.countersign.signed_at <= end,
+        "opened": len(opened), "declared": declared, "found": found,
+        "discrepancies": discrepancies, "ambiguities": ambiguities,
+    }
+    return summary, recs
 
 
 def _end_of_day(d: dt.date) -> dt.datetime:

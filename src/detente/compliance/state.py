@@ -18,12 +18,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from detente.envelope.canonical import parse_json
-from detente.envelope.dsse import parse_envelope
+from detente.envelope.dsse import Envelope, parse_envelope
+from detente.errors import ProofError
+from detente.log.commitment import Commitment
 from detente.log.store import LogStore
 from detente.model.records import parse_time
+
+if TYPE_CHECKING:
+    from detente.inspection.procedure import Case, Procedure
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,7 @@ class Record:
     seq: int
     signed_at: dt.datetime
     body: Mapping[str, Any]
+    envelope: Envelope | None = None  # kept for inspection reports (a countersignature covers it)
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,10 @@ class Declaration:
     holdings: tuple[Mapping[str, Any], ...]
     sites: Mapping[str, Mapping[str, Any]]
     aggregates: Mapping[str, Any]
+    #: The salted Merkle commitment the record carries instead of its holdings, if it does.
+    commitment: Commitment | None = None
+    #: Committed, and the full records were not disclosed to this workspace: aggregates only.
+    sealed: bool = False
 
     @property
     def party(self) -> str:
@@ -84,6 +94,8 @@ class History:
     requests: list[Record] = field(default_factory=list)
     reports: list[InspectionReport] = field(default_factory=list)
     malformed: list[tuple[int, str]] = field(default_factory=list)
+    #: Inspections as the procedure (detente.inspection) reads them, if it was given agreements.
+    inspections: list[Case] = field(default_factory=list)
 
     def at(self, t: dt.date) -> State:
         latest: dict[str, Declaration] = {}
@@ -98,6 +110,7 @@ class History:
             notifications=[n for n in self.notifications if n.event_time <= end],
             reports=[r for r in self.reports if r.record.signed_at <= end],
             requests=[r for r in self.requests if r.signed_at <= end],
+            inspections=[c for c in self.inspections if c.request.signed_at <= end],
         )
 
 
@@ -109,6 +122,7 @@ class State:
     notifications: list[Notification]
     reports: list[InspectionReport]
     requests: list[Record]
+    inspections: list[Case] = field(default_factory=list)
 
     def site_locations(self) -> dict[str, tuple[str, str, float, float]]:
         """site id -> (kind, host, lon, lat) from every party's current declaration."""
@@ -131,11 +145,21 @@ def _date(v: Any) -> dt.date:
     return dt.date.fromisoformat(v)
 
 
-def _project(rec: Record, h: History) -> None:
+def _project(rec: Record, h: History, disclosed: Mapping[bytes, list[dict[str, Any]]]) -> None:
     b = rec.body
     if rec.kind == "declaration":
         holdings = b.get("holdings", [])
         sites = b.get("sites", [])
+        commitment, sealed = None, False
+        if "commitment" in b:
+            try:
+                commitment = Commitment.from_json(b["commitment"])
+            except ProofError as exc:
+                raise ValueError(f"commitment: {exc.message}") from exc
+            if "holdings" in b:
+                raise ValueError("a committed declaration carries its root, not its holdings")
+            opened = disclosed.get(commitment.root)
+            holdings, sealed = (list(opened), False) if opened is not None else ([], True)
         if not isinstance(holdings, list) or not isinstance(sites, list):
             raise ValueError("holdings and sites must be lists")
         items = []
@@ -150,6 +174,8 @@ def _project(rec: Record, h: History) -> None:
                 tuple(items),
                 {str(s["id"]): s for s in sites if isinstance(s, dict) and "id" in s},
                 b.get("aggregates") or {},
+                commitment,
+                sealed,
             )
         )
     elif rec.kind == "notification":
@@ -172,25 +198,50 @@ def records_from_leaves(leaves: Iterable[tuple[int, bytes]]) -> Iterable[Record]
     for index, leaf in leaves:
         env = parse_envelope(leaf)
         p = parse_json(env.payload)
-        yield Record(index, p["kind"], p["author"], p["seq"], parse_time(p["signed_at"]), p["body"])
+        yield Record(index, p["kind"], p["author"], p["seq"], parse_time(p["signed_at"]), p["body"],
+                     env if p["kind"] == "inspection-report" else None)
 
 
-def history(records: Iterable[Record], known_at: dt.datetime | None = None) -> History:
+def history(
+    records: Iterable[Record],
+    known_at: dt.datetime | None = None,
+    *,
+    disclosed: Mapping[bytes, list[dict[str, Any]]] | None = None,
+    procedure: Procedure | None = None,
+) -> History:
     """Project records (in log order). A record whose body the projection cannot read is kept
-    aside in `malformed` with the reason: it is on the record, signed, and worth a finding."""
+    aside in `malformed` with the reason: it is on the record, signed, and worth a finding.
+
+    `disclosed`: full declarations received from their authors, by commitment root (the root is
+    rebuilt from the records and salts, so a match is a verified disclosure). `procedure`: fold
+    inspection steps into it and keep its inspections.
+    """
+    from detente.inspection.procedure import STEP_KINDS, Step
+
     h = History()
     for rec in records:
         if known_at is not None and rec.signed_at > known_at:
             continue
         h.records.append(rec)
         try:
-            _project(rec, h)
+            _project(rec, h, disclosed or {})
         except (ValueError, TypeError, KeyError) as exc:
             h.malformed.append((rec.index, f"{rec.kind} by {rec.author}: {exc}"))
+        if procedure is not None and (rec.kind == "declaration" or rec.kind in STEP_KINDS):
+            procedure.observe(Step(rec.index, rec.kind, rec.author, rec.signed_at, rec.body, rec.envelope))
+    if procedure is not None:
+        h.inspections = list(procedure.cases.values())
     return h
 
 
-def load_history(store: LogStore, size: int, known_at: dt.datetime | None = None) -> History:
+def load_history(
+    store: LogStore,
+    size: int,
+    known_at: dt.datetime | None = None,
+    *,
+    disclosed: Mapping[bytes, list[dict[str, Any]]] | None = None,
+    procedure: Procedure | None = None,
+) -> History:
     """The history of the first `size` entries (bound it by a checkpoint so evidence matches)."""
     leaves = ((e.index, e.leaf) for e in store.iter_entries() if e.index < size)
-    return history(records_from_leaves(leaves), known_at)
+    return history(records_from_leaves(leaves), known_at, disclosed=disclosed, procedure=procedure)
