@@ -280,8 +280,27 @@ def test_demo_json(tmp_path: Path) -> None:
     res = run("demo", "--workspace", str(tmp_path / "demo"), "--json")
     summary = json.loads(res.stdout)
     assert summary["verification"]["ok"] is True
-    assert summary["entries"] == 6  # two exchanges of 2021, two statements, two of March 2022
-    assert [r["reason"] for r in summary["refusals"]] == ["replay", "not-author"]
+    # two exchanges of 2021, two statements, two committed declarations of March 2022, then the
+    # transparency round: 3 requests, 2 commits, 2 reveals, 3 × (opening, report, countersign), 1 ambiguity
+    assert summary["entries"] == 6 + 3 + 2 + 2 + 9 + 1
+    assert [r["reason"] for r in summary["refusals"]] == ["replay", "not-author", "quota", "notice", "site"]
+    # The round: Russia at Deveselu by challenge; the US at Kamyshlov by choice and at a drawn base.
+    rounds = {c["inspection"]: c for c in summary["inspections"]}
+    assert (rounds["RU-2022-01"]["site"], rounds["RU-2022-01"]["method"]) == ("deveselu", "challenge")
+    assert (rounds["US-2022-01"]["site"], rounds["US-2022-01"]["method"]) == ("kamyshlov", "unilateral")
+    assert rounds["US-2022-02"]["method"] == "joint-random"
+    assert rounds["US-2022-02"]["site"] in rounds["US-2022-02"]["pool"]
+    assert {c["status"] for c in summary["inspections"]} == {"countersigned"}
+    hosts = {f["party"]: f for f in summary["round_findings"] if f["kind"] == "inspection"
+             and f["party"] == ("US" if f["obligation"].startswith("russian") else "RU")}
+    assert hosts["US"]["status"] == hosts["RU"]["status"] == "compliant"
+    assert "range of the 9M729" in hosts["RU"]["explanation"]
+    # Deveselu's launchers were verified; Redzikowo's, not visited, stay presumed capable.
+    cap = next(f for f in summary["round_findings"]
+               if f["obligation"] == "aegis-launchers-not-tomahawk-capable")
+    assert (cap["status"], cap["value"]) == ("violation", 3)
+    assert "none has been verified by inspection at redzikowo" in cap["explanation"]
+    assert "verified the configuration at deveselu: not capable" in cap["explanation"]
     # The headline: the launcher dispute, both readings, at 1 March 2022.
     launchers = {(f["party"], f["interpretation"]): f for f in summary["findings"]
                  if f["agreement"] == "new-start" and f["obligation"] == "launchers"}

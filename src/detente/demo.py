@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,9 @@ from rich.table import Table
 
 from detente.agreement.loader import load_agreement
 from detente.codec import b64
-from detente.compliance.check import check
+from detente.compliance.check import check, read_disclosed
 from detente.errors import ConfigError, RecordRefused
+from detente.inspection.desk import Desk, disclose
 from detente.log.bundle import export_bundle, verify_bundle
 from detente.log.cosign import collect_cosignatures
 from detente.model.parties import Role
@@ -53,6 +55,9 @@ T_SEPT_2021_EXCHANGE = dt.datetime(2021, 9, 29, 9, 0, tzinfo=dt.UTC)  # due with
 T_RU_DRAFT = dt.datetime(2021, 12, 17, 12, 0, tzinfo=dt.UTC)
 T_US_RESPONSE = dt.datetime(2022, 1, 26, 18, 0, tzinfo=dt.UTC)
 T_MARCH_2022_EXCHANGE = dt.datetime(2022, 3, 29, 9, 0, tzinfo=dt.UTC)  # due within 30 days of 1 March
+T_ROUND = dt.datetime(2022, 4, 4, 9, 0, tzinfo=dt.UTC)  # the transparency round, as if agreed
+ROUND_EVALUATED_AT = dt.date(2022, 4, 30)
+AEGIS = "aegis-ashore-transparency"
 
 STATEMENTS: list[tuple[str, dict[str, Any]]] = [
     # Russia's draft treaty with the United States, published by the Russian MFA, 17 Dec 2021.
@@ -82,6 +87,8 @@ def run_demo(workspace: Path | None, console: Console | None) -> dict[str, Any]:
     roles = frozenset({Role.DECLARANT, Role.INSPECTOR})
     ws.add_party("US", "United States of America", roles=roles, witness_name="witness.us.example")
     ws.add_party("RU", "Russian Federation", roles=roles, witness_name="witness.ru.example")
+    # The log enforces the transparency mechanism's procedure (quota, notice, draw, order of steps).
+    ws.adopt(next(f for f in agreement_files("2022") if f.stem == AEGIS))
     keys = {p: ws.party_key(p) for p in ("US", "RU")}
     clock = [T_SEPT_2021_EXCHANGE]
     log = ws.log(clock=lambda: clock[0])
@@ -107,25 +114,38 @@ def run_demo(workspace: Path | None, console: Console | None) -> dict[str, Any]:
                             "source": SEPT_2021_SOURCE}) for p, f in SEPT_2021.items()])
     for party, body in STATEMENTS:
         append(T_RU_DRAFT if party == "RU" else T_US_RESPONSE, [("statement", party, body)])
+    # March 2022: each party commits to its holdings record by record (salted Merkle tree); the
+    # log gets the root and the aggregates, the partner gets the full file and checks it.
+    clock[0] = T_MARCH_2022_EXCHANGE
     decls = declaration_bodies("2022")
-    submitted = append(T_MARCH_2022_EXCHANGE, [("declaration", p, b) for p, b in decls])
+    desks = {p: Desk(ws, p, clock=lambda: clock[0], log=log) for p in ("US", "RU")}
+    full_files, receipts = {}, {}
+    for p, b in decls:
+        seq[p] += 1
+        receipts[p], full_files[p] = desks[p].declare(dt.date.fromisoformat(b["as_of"]), b["holdings"],
+                                            sites=b["sites"], aggregates=b["aggregates"],
+                                            source=b.get("source") or None)
+    for p in ("US", "RU"):
+        disclose(ws, full_files[p])  # in a real exchange: sent to the partner, checked on arrival
     holdings = sum(len(b["holdings"]) for _, b in decls)
-    say(f"appended {log.size()} signed records ({holdings} declared holdings as of 1 March 2022); "
-        "each author holds a receipt (checkpoint + inclusion proof)")
+    say(f"appended {log.size()} signed records; the 1 March 2022 declarations commit to "
+        f"{holdings} holdings by Merkle root, and each partner verified the full file it received")
 
     # The door: a replayed record and a record forged in another party's name.
     size_before = log.size()
     refusals = []
-    replay = log.append_batch([submitted[0]])[0]
+    replay = log.append_batch([log.leaf(receipts["US"].index)])[0]
     forged_env = make_record("declaration", "US", 99, {"as_of": "2022-03-01", "holdings": []},
                              keys["RU"], log=ORIGIN, signed_at=clock[0])
     forged = log.append_batch([forged_env.canonical()])[0]
-    first = decls[0][0]
-    for label, r in ((f"replayed {first} declaration", replay), ("RU signing as US", forged)):
+    for label, r in (("replayed US declaration", replay), ("RU signing as US", forged)):
         assert isinstance(r, RecordRefused)
         refusals.append({"attempt": label, "reason": r.code, "message": r.message})
         say(f"refused {label}: [yellow]{r.code}[/] — {r.message}", highlight=False)
     assert log.size() == size_before
+
+    round_ = _transparency_round(ws, log, desks, clock, say)
+    refusals += round_["refusals"]
 
     scp = collect_cosignatures(log, {p: ws.witness(p) for p in ("US", "RU")})
     say(f"checkpoint size {scp.checkpoint.size} cosigned by both witnesses")
@@ -137,8 +157,11 @@ def run_demo(workspace: Path | None, console: Console | None) -> dict[str, Any]:
     agreements = [load_agreement(f) for f in agreement_files("2022")]
     in_force = [a for a in agreements if a.stage_at(EVALUATE_AT) == "in-force"]
     proposals = [a for a in agreements if a.stage_at(EVALUATE_AT) != "in-force"]
-    treaty = check(in_force, log, EVALUATE_AT)
-    what_if = check(proposals, log, EVALUATE_AT, hypothetical=True)
+    disclosed = read_disclosed(ws.disclosed)
+    treaty = check(in_force, log, EVALUATE_AT, disclosed=disclosed)
+    what_if = check(proposals, log, EVALUATE_AT, hypothetical=True, disclosed=disclosed)
+    after_round = check([a for a in agreements if a.id == AEGIS], log, ROUND_EVALUATED_AT,
+                        hypothetical=True, disclosed=disclosed)
     findings = [*treaty.findings, *what_if.findings]
     counts: dict[str, int] = {}
     for f in findings:
@@ -161,6 +184,9 @@ def run_demo(workspace: Path | None, console: Console | None) -> dict[str, Any]:
         "evaluated_at": EVALUATE_AT.isoformat(),
         "findings": [f.to_json() for f in findings],
         "finding_counts": counts,
+        "inspections": round_["inspections"],
+        "round_evaluated_at": ROUND_EVALUATED_AT.isoformat(),
+        "round_findings": [f.to_json() for f in after_round.findings],
     }
     (root / "demo-summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     if console:
@@ -181,6 +207,103 @@ def run_demo(workspace: Path | None, console: Console | None) -> dict[str, Any]:
                        treaty.checkpoint)
         print_findings(console, what_if.findings,
                        f"The 2022 proposals, evaluated as if in force on {EVALUATE_AT} (hypothetical)")
+        _print_round(console, round_["inspections"])
+        print_findings(console, after_round.findings,
+                       f"The transparency mechanism after one round, {ROUND_EVALUATED_AT} (hypothetical)",
+                       after_round.checkpoint)
         console.print(f"regime comparison (detection probability against quota): table and plots in "
                       f"{root / 'analysis'}", highlight=False)
     return summary
+
+
+def _transparency_round(
+    ws: Workspace, log: Any, desks: dict[str, Desk], clock: list[dt.datetime], say: Any
+) -> dict[str, Any]:
+    """One round of the 2022 mechanism, as if agreed: Russia visits Deveselu (challenge); the
+    United States visits two Russian missile bases, one of its choosing and one drawn jointly.
+    Each step is a signed record the log judges against the agreement's procedure. The teams'
+    counts are simulated (they find what was declared), the 9M729's range is recorded as an
+    ambiguity, since a visit cannot measure it."""
+    from detente.inspection.desk import project
+
+    us, ru = desks["US"], desks["RU"]
+    ob_ru, ob_us = "russian-visits-to-aegis-ashore", "us-visits-to-russian-bases"
+
+    def at(t: dt.datetime) -> None:
+        clock[0] = t
+
+    h = dt.timedelta(hours=1)
+    at(T_ROUND)
+    ru.request(AEGIS, ob_ru, "RU-2022-01", "challenge", T_ROUND + 48 * h, site="deveselu")
+    at(T_ROUND + h)
+    us.request(AEGIS, ob_us, "US-2022-01", "unilateral", T_ROUND + 49 * h, site="kamyshlov")
+    us.request(AEGIS, ob_us, "US-2022-02", "joint-random", T_ROUND + 96 * h)
+    us.commit("US-2022-02")
+    at(T_ROUND + 3 * h)
+    ru.commit("US-2022-02")
+    at(T_ROUND + 4 * h)
+    us.reveal("US-2022-02")
+    ru.reveal("US-2022-02")
+    drawn = project(ws, log).cases["US-2022-02"].site
+    say(f"joint draw for US-2022-02: both parties committed, then revealed; the seed "
+        f"SHA-256(r_US ‖ r_RU) drew [bold]{drawn}[/] from the four missile brigades")
+
+    refusals = []
+    size = log.size()
+    attempts: list[tuple[str, Callable[[], object]]] = [
+        ("a third US visit this year (quota 2)",
+         lambda: us.request(AEGIS, ob_us, "US-2022-03", "unilateral", T_ROUND + 60 * h, site="shuya")),
+        ("a Russian visit on 24 hours' notice (48 required)",
+         lambda: ru.request(AEGIS, ob_ru, "RU-2022-02", "challenge", T_ROUND + 28 * h, site="redzikowo")),
+        ("a US report on a site that was not selected",
+         lambda: us.append("inspection-report", {"inspection": "US-2022-01", "site": "mozdok",
+                                                 "inspected": "RU", "leader": "US team", "found": []})),
+    ]
+    for label, step in attempts:
+        try:
+            step()
+        except RecordRefused as exc:
+            refusals.append({"attempt": label, "reason": exc.code, "message": exc.message})
+            say(f"refused {label}: [yellow]{exc.code}[/] — {exc.message}", highlight=False)
+        else:
+            raise AssertionError(f"the log accepted {label}")
+    assert log.size() == size
+
+    def visit(case_id: str, host: Desk, team: Desk, arrive: dt.datetime, leader: str,
+              configurations: list[dict[str, Any]] | None = None) -> None:
+        at(arrive)
+        host.open_records(case_id)
+        case = project(ws, log).cases[case_id]
+        found: dict[str, int] = {}
+        for r in case.opened:  # simulated: the team counts what the host declared
+            found[r["category"]] = found.get(r["category"], 0) + int(r.get("count", 1))
+        items = [{"category": c, "count": n} for c, n in sorted(found.items())]
+        if case.site in ("deveselu", "redzikowo"):
+            items.append({"category": "Tomahawk", "count": 0})
+        at(arrive + 5 * h)
+        team.report(case_id, leader=leader, found=items, configurations=configurations or [])
+        at(arrive + 6 * h)
+        host.countersign(case_id)
+
+    visit("RU-2022-01", us, ru, T_ROUND + 48 * h, "RU inspection team leader",
+          [{"category": "MK 41 launcher", "can_launch": ["SM-3"],
+            "note": "no Tomahawk fire-control equipment or software found (simulated)"}])
+    visit("US-2022-01", ru, us, T_ROUND + 49 * h, "US inspection team leader")
+    at(T_ROUND + 56 * h)
+    us.ambiguity("US-2022-01", "range of the 9M729",
+                 "Russia declares 480 km; the United States assesses it above 500 km (the basis of its "
+                 "2019 INF withdrawal). A visit counts missiles and launchers; it cannot measure range.")
+    visit("US-2022-02", ru, us, T_ROUND + 96 * h, "US inspection team leader")
+    cases = project(ws, log).cases
+    say(f"transparency round: {len(cases)} inspections, each report countersigned by the host's escort")
+    return {"inspections": [c.to_json() for c in cases.values()], "refusals": refusals}
+
+
+def _print_round(console: Console, inspections: list[dict[str, Any]]) -> None:
+    t = Table(title="The 2022 transparency mechanism, one round (simulated, as if agreed)")
+    for col in ("inspection", "by → of", "method", "site", "status", "report entry"):
+        t.add_column(col)
+    for c in inspections:
+        t.add_row(c["inspection"], f"{c['inspecting']} → {c['inspected']}", c["method"], c["site"] or "—",
+                  c["status"], str(c["report"]))
+    console.print(t)

@@ -574,17 +574,20 @@ def _capability(ctx: _Ctx, ob: m.Capability, party: str) -> Finding:
         for b in basis:
             if b["banned"]:
                 by_site[b["site"]] = by_site.get(b["site"], 0) + b["count"]
-        presumed = any(b["banned"] and b["basis"].startswith("presumed") for b in basis)
+        presumed = sorted({b["site"] for b in basis if b["banned"] and b["basis"].startswith("presumed")})
+        cleared = sorted({b["site"] for b in basis if not b["banned"] and b["basis"].startswith("verified")})
         text = (
             f"{value:,} of {total:,} launchers at {where} can fire a banned class ({banned}): "
             + ", ".join(f"{s} ({n})" for s, n in sorted(by_site.items()))
             + ". "
             + (
                 "The rule presumes a launcher capable unless a verified configuration says otherwise, and "
-                "none has been verified by inspection."
+                f"none has been verified by inspection at {', '.join(presumed)}."
                 if presumed
                 else "Inspection confirmed the capability."
             )
+            + (f" Inspection verified the configuration at {', '.join(cleared)}: not capable."
+               if cleared else "")
         )
     else:
         status = "compliant"
@@ -811,9 +814,9 @@ def _inspection(ctx: _Ctx, ob: m.Inspection, party: str) -> Finding:
     pool = ", ".join(ob.sites) if ob.sites else "sites of kind " + ", ".join(ob.site_kinds or ())
     regime = (
         f"{ob.inspecting} may inspect {ob.inspected} up to {_times(ob.quota_count)} per {ob.quota_per} "
-        f"({ob.selection} selection, {ob.notice_hours} hours' notice; pool: {pool})"
+        f"({' or '.join(ob.selections)} selection, {ob.notice_hours} hours' notice; pool: {pool})"
     )
-    details = {"inspecting": ob.inspecting, "inspected": ob.inspected, "selection": ob.selection,
+    details = {"inspecting": ob.inspecting, "inspected": ob.inspected, "selection": list(ob.selections),
                "notice_hours": ob.notice_hours}
     if party == ob.inspecting:
         over = len(used) - ob.quota_count
@@ -863,7 +866,7 @@ def _inspection(ctx: _Ctx, ob: m.Inspection, party: str) -> Finding:
     text += ", none refused on the record" if not refused else ""
     if matched:
         text += f"; found as declared at {', '.join(matched)}"
-    text += "." if not problems else ". " + ". ".join(problems) + "."
+    text += "." if not problems else ". " + ". ".join(p.rstrip(".") for p in problems) + "."
     return _base(ctx, ob, party, None, status, text,
                  value=len(refused) + sum(1 for a, _ in checked if a["discrepancies"]), bound=0,
                  unit="refused or discrepant inspection", evidence=tuple(evidence[: 3 * TOP]),
