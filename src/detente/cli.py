@@ -417,7 +417,7 @@ def check_cmd(
 ) -> None:
     """Evaluate agreements against the log: one finding per obligation, party and reading."""
     from detente.agreement.loader import load_agreement
-    from detente.compliance.check import check
+    from detente.compliance.check import check, read_disclosed
     from detente.model.records import parse_time
     from detente.render import print_findings
 
@@ -431,7 +431,8 @@ def check_cmd(
                 raise DetenteError(f"--known-at: {exc}") from None
         ags = [load_agreement(f) for f in agreements]
         ws = Workspace.open(workspace, db)
-        result = check(ags, ws.log(writable=False), when, known_at=known, hypothetical=hypothetical)
+        result = check(ags, ws.log(writable=False), when, known_at=known, hypothetical=hypothetical,
+                       disclosed=read_disclosed(ws.disclosed))
     except DetenteError as exc:
         fail(exc, as_json, code=2)
     if as_json:
@@ -440,6 +441,8 @@ def check_cmd(
         print_findings(out, result.findings, f"Findings at {when}", result.checkpoint)
         for i, why in result.malformed:
             err.print(f"[yellow]unreadable record[/] #{i}: {escape(why)}", highlight=False)
+        for i, why in result.void_steps:
+            err.print(f"[yellow]void inspection step[/] #{i}: {escape(why)}", highlight=False)
     raise typer.Exit(0)
 
 
