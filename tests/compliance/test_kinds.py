@@ -251,6 +251,28 @@ def test_exchange_not_yet_due_and_first_record_counts(treaty: Agreement) -> None
     assert [e.index for e in f.evidence] == [0]
 
 
+def test_an_earlier_exchange_missed_or_late_is_still_a_breach(treaty: Agreement) -> None:
+    """The latest exchange on time does not wipe out an earlier one never delivered, or delivered
+    late; exchanges due before the log began are out of its record and not judged."""
+    log = Log()
+    log.declare("US", [], as_of=dt.date(2021, 3, 1), signed_at=utc(2021, 3, 15))
+    log.declare("US", [], as_of=dt.date(2022, 3, 1), signed_at=utc(2022, 3, 20))
+    f = find(log.run(treaty, dt.date(2022, 4, 15)), "data-exchange", "US")
+    assert f.status == "violation"
+    assert "the data as of 2021-09-01 (due by 2021-10-01) is not in the log" in f.explanation
+    assert f.legal is not None
+    log = Log()
+    log.declare("US", [], as_of=dt.date(2021, 9, 1), signed_at=utc(2021, 10, 11))
+    log.declare("US", [], as_of=dt.date(2022, 3, 1), signed_at=utc(2022, 3, 20))
+    f = find(log.run(treaty, dt.date(2022, 4, 15)), "data-exchange", "US")
+    assert f.status == "violation"
+    assert "the data as of 2021-09-01 was signed 10 days late" in f.explanation
+    assert [e.index for e in f.evidence] == [1, 0]
+    # the log began in September 2021: the March 2021 exchange is not on its record
+    f = find(log.run(treaty, dt.date(2021, 10, 5)), "data-exchange", "US")
+    assert "Earlier" not in f.explanation
+
+
 # ------------------------------------------------------------------ inspections
 
 

@@ -714,6 +714,41 @@ def _cutoffs(ob: m.Exchange, start: dt.date, end: dt.date) -> list[dt.date]:
 
 
 def _exchange(ctx: _Ctx, ob: m.Exchange, party: str) -> Finding:
+    """The latest exchange due, judged in full; every earlier one is checked too (missing or late
+    is still a breach) and named when it fails, back to when the log began."""
+    f = _latest_exchange(ctx, ob, party)
+    records = ctx.state.history.records
+    if not records or f.status == "not_applicable":
+        return f
+    began = min(r.signed_at for r in records).date()
+    start = _in_force_from(ctx.ag).date()
+    decls = [d for d in ctx.state.history.declarations if d.party == party]
+    logged = {d.as_of for d in decls}
+    # judged: every cut-off due before the date evaluated whose due date falls after the log
+    # began, or whose data is in the log anyway (its lateness is on the record)
+    due = [c for c in _cutoffs(ob, start, ctx.state.at)
+           if c + dt.timedelta(days=ob.due_days) < ctx.state.at
+           and (began <= c + dt.timedelta(days=ob.due_days) or c in logged)]
+    earlier: list[tuple[str, Declaration | None]] = []
+    for c in due[:-1]:
+        match = [d for d in decls if d.as_of == c]
+        by = c + dt.timedelta(days=ob.due_days)
+        if not match:
+            earlier.append((f"the data as of {c} (due by {by}) is not in the log", None))
+        else:
+            first = min(match, key=lambda d: d.record.index)
+            late = (first.record.signed_at.date() - by).days
+            if late > 0:
+                earlier.append((f"the data as of {c} was signed {late} days late", first))
+    if not earlier:
+        return f
+    text = f.explanation + " Earlier: " + "; ".join(t for t, _ in earlier[-5:]) + "."
+    ev = f.evidence + tuple(_evidence_of(d) for _, d in earlier[-5:] if d is not None)
+    return replace(f, status="violation", explanation=text, evidence=ev,
+                   legal=f.legal or legal_consequence(ctx.ag))
+
+
+def _latest_exchange(ctx: _Ctx, ob: m.Exchange, party: str) -> Finding:
     start = _in_force_from(ctx.ag).date()
     at = ctx.state.at
     due_by = [c for c in _cutoffs(ob, start, at) if c + dt.timedelta(days=ob.due_days) < at]
