@@ -324,3 +324,23 @@ def test_demo_json(tmp_path: Path) -> None:
     res = run("demo", "--workspace", str(tmp_path / "demo"), "--json", ok=False)
     assert res.exit_code == 1
     assert json.loads(res.stdout)["ok"] is False
+
+
+def test_init_with_db_records_the_url(tmp_path: Path) -> None:
+    """`init --db URL` remembers the URL (mode 0600: it may hold a password), so later verbs
+    without --db reach the same database rather than a fresh SQLite file."""
+    url = f"sqlite:///{tmp_path / 'elsewhere.db'}"
+    w = tmp_path / "ws"
+    run("init", "--workspace", str(w), "--origin", ORIGIN, "--db", url)
+    assert (w / "db.url").read_text().strip() == url
+    assert stat.S_IMODE((w / "db.url").stat().st_mode) == 0o600
+    assert Workspace.open(w).url == url
+    assert not (w / "log.db").exists()
+    run("party", "US", "--workspace", str(w), "--witness-name", "witness.us.test")
+    env = run("sign", "statement", "--workspace", str(w), "--as", "US", "--body", '{"text": "hi"}').stdout
+    (tmp_path / "env.json").write_text(env)
+    run("log", "append", "--workspace", str(w), str(tmp_path / "env.json"))
+    run("log", "checkpoint", "--workspace", str(w), "--cosign", "all")
+    run("log", "verify", str(w), "--workers", "1")
+    assert not (w / "log.db").exists()
+    assert (tmp_path / "elsewhere.db").exists()

@@ -1,7 +1,7 @@
 """A workspace on disk: the party registry, the log database, and (for demos and drills) keys.
 
     DIR/keys.json          the registry: parties, public keys, roles; the log's origin and key
-    DIR/log.db             the SQLite log (or --db URL for PostgreSQL)
+    DIR/log.db             the SQLite log (or --db URL for PostgreSQL, recorded in DIR/db.url)
     DIR/secrets/*.key      private keys, mode 0600 (in a real deployment each party keeps its own)
     DIR/witness/<PARTY>/   each witness's state and any fork evidence
     DIR/agreements.json    the agreements whose procedures this log enforces (paths and digests)
@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 KEYS_FILE = "keys.json"
 DB_FILE = "log.db"
 AGREEMENTS_FILE = "agreements.json"
+#: The database URL given at creation, if not the default; mode 0600 (it may hold a password).
+DB_URL_FILE = "db.url"
 
 
 @dataclass
@@ -52,7 +54,16 @@ class Workspace:
 
     @property
     def url(self) -> str:
-        return self.db_url or os.environ.get("DETENTE_DB") or sqlite_url(self.path / DB_FILE)
+        """--db, else DETENTE_DB, else the URL `init --db` recorded, else DIR/log.db (SQLite)."""
+        if self.db_url or os.environ.get("DETENTE_DB"):
+            return self.db_url or os.environ["DETENTE_DB"]
+        recorded = self.path / DB_URL_FILE
+        if recorded.exists():
+            try:
+                return recorded.read_text().strip()
+            except OSError as exc:
+                raise ConfigError(f"cannot read {recorded}: {exc}") from exc
+        return sqlite_url(self.path / DB_FILE)
 
     @classmethod
     def create(
@@ -64,6 +75,8 @@ class Workspace:
             raise ConfigError(f"{path} already holds a workspace; choose another directory")
         path.mkdir(parents=True, exist_ok=True)
         ws = cls(path, db_url)
+        if db_url:
+            atomic_write(path / DB_URL_FILE, (db_url + "\n").encode(), mode=0o600)
         op = SigningKey.generate()
         write_private_key(ws.secrets / "operator.key", op)
         reg = Registry(
