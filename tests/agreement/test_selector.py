@@ -180,28 +180,33 @@ PY_OPS = {
 }
 
 
-def naive(e: Expr, row: Mapping[str, Any]) -> bool:
-    """The rule stated once in selector.py, applied literally: a missing value satisfies no
-    comparison (in, not in, == and != included); `not` negates whatever the comparison gave."""
+def naive(e: Expr, row: Mapping[str, Any]) -> bool | None:
+    """The rule stated once in selector.py, applied literally, in Kleene's three-valued logic: a
+    comparison on a missing value is unknown (None), whatever the operator; `not` keeps unknown;
+    `and` is false if any part is false, `or` true if any part is true, else unknown if any is."""
     tag = e[0]
     if tag == "cmp":
         _, attr, op, value, _ = e
         v = row_value(row, attr)
-        return v is not None and PY_OPS[op](v, value)
+        return None if v is None else bool(PY_OPS[op](v, value))
     if tag == "chain":
         _, lo, op1, attr, op2, hi = e
         v = row_value(row, attr)
-        return v is not None and PY_OPS[op1](lo, v) and PY_OPS[op2](v, hi)
+        return None if v is None else bool(PY_OPS[op1](lo, v) and PY_OPS[op2](v, hi))
     if tag == "in":
         _, attr, op, values = e
         v = row_value(row, attr)
-        return v is not None and ((v in values) == (op == "in"))
+        return None if v is None else (v in values) == (op == "in")
     if tag == "flag":
-        return row_value(row, "deployed") is True
+        v = row_value(row, "deployed")
+        return None if v is None else v is True
     if tag == "not":
-        return not naive(e[1], row)
+        inner = naive(e[1], row)
+        return None if inner is None else not inner
     parts = [naive(x, row) for x in e[1]]
-    return all(parts) if tag == "and" else any(parts)
+    if tag == "and":
+        return False if False in parts else None if None in parts else True
+    return True if True in parts else None if None in parts else False
 
 
 def table_of(rows: list[dict[str, Any]]) -> HoldingsTable:
@@ -217,7 +222,10 @@ def test_compiled_mask_equals_naive_evaluation(rows: list[dict[str, Any]], expr:
     assert mask.dtype == np.bool_
     assert mask.shape == (len(rows),)
     expected = [naive(expr, r) for r in rows]
-    assert mask.tolist() == expected, text
+    assert mask.tolist() == [v is True for v in expected], text
+    true, unknown = sel.mask3(table_of(rows))
+    assert (true == mask).all()
+    assert unknown.tolist() == [v is None for v in expected], text
 
 
 @settings(max_examples=100, deadline=None)
@@ -225,21 +233,31 @@ def test_compiled_mask_equals_naive_evaluation(rows: list[dict[str, Any]], expr:
 def test_not_not_is_identity_and_de_morgan(rows: list[dict[str, Any]], expr: Expr) -> None:
     t = table_of(rows)
     text = render(expr)
-    a = compile_selector(text, VOCAB).mask(t)
-    assert (compile_selector(f"not (not ({text}))", VOCAB).mask(t) == a).all()
-    b = compile_selector("deployed", VOCAB).mask(t)
-    lhs = compile_selector(f"not (({text}) and deployed)", VOCAB).mask(t)
-    assert (lhs == (~a | ~b)).all()
+    a, ua = compile_selector(text, VOCAB).mask3(t)
+    aa, uaa = compile_selector(f"not (not ({text}))", VOCAB).mask3(t)
+    assert (aa == a).all()
+    assert (uaa == ua).all()
+    # De Morgan holds in Kleene's logic: not (x and y) == (not x) or (not y), unknowns included
+    lhs = compile_selector(f"not (({text}) and deployed)", VOCAB).mask3(t)
+    rhs = compile_selector(f"(not ({text})) or (not deployed)", VOCAB).mask3(t)
+    assert (lhs[0] == rhs[0]).all()
+    assert (lhs[1] == rhs[1]).all()
 
 
-def test_missing_values_match_no_comparison_either_way() -> None:
+def test_missing_values_are_unknown_either_way() -> None:
+    """A missing value makes a comparison unknown, and its negation too: neither selected nor
+    excluded, so a rule can say "cannot tell" instead of letting the item slip through."""
     rows = [{"category": "SLBM", "party": "US", "site": "alpha", "attributes": {}}]  # no range, no default
     t = table_of(rows)
     for text in ["range_km > 500", "range_km <= 500", "range_km == 0", "range_km != 0",
                  "range_km in [0, 1]", "range_km not in [0, 1]", "deployed", "deployed == false",
                  'system != "x"', 'status not in ["converted"]']:
-        assert compile_selector(text, VOCAB).mask(t).tolist() == [False], text
-        assert compile_selector(f"not ({text})", VOCAB).mask(t).tolist() == [True], text
+        for sel in (text, f"not ({text})"):
+            true, unknown = compile_selector(sel, VOCAB).mask3(t)
+            assert (true.tolist(), unknown.tolist()) == ([False], [True]), sel
+        # decided anyway where the known part settles it
+        assert compile_selector(f'({text}) and category == "ICBM"', VOCAB).mask3(t)[1].tolist() == [False]
+        assert compile_selector(f'({text}) or category == "SLBM"', VOCAB).mask3(t)[0].tolist() == [True]
 
 
 def test_category_defaults_fill_gaps_and_own_values_win() -> None:

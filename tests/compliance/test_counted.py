@@ -250,6 +250,22 @@ def test_a_site_located_only_by_the_other_party_stays_unlocated(treaty: Agreemen
     assert f.status == "unverified"
 
 
+def test_an_item_missing_the_attribute_a_ban_reads_makes_it_unverified(treaty: Agreement) -> None:
+    """A GLCM declared without a range cannot slip past a ban on 500–5,500 km: the finding cannot
+    tell, says so, and names the item and the attribute it lacks."""
+    log = Log()
+    log.declare("RU", [item("GLCM", 4, site="x"), item("GLCM", 2, site="y", range_km=480)])
+    f = find(log.run(treaty), "no-intermediate-glcm", "RU", "RU")
+    assert (f.status, f.value) == ("unverified", 0)
+    assert "4 items cannot be decided: they lack range_km the rule reads (GLCM at x (4))" in f.explanation
+    assert f.details["undecided"]["count"] == 4
+    # a violation stays a violation, its value a lower bound
+    log.declare("RU", [item("GLCM", 4, site="x"), item("GLCM", 2, site="y", range_km=600)])
+    f = find(log.run(treaty), "no-intermediate-glcm", "RU", "RU")
+    assert (f.status, f.value) == ("violation", 2)
+    assert "cannot be decided" in f.explanation
+
+
 # ------------------------------------------------------------------ interpretations
 
 
@@ -259,7 +275,7 @@ def test_two_readings_two_findings_per_party_with_the_divergence(treaty: Agreeme
         item("ICBM launcher", 8, site="a"),
         item("ICBM launcher", 1, site="b", status="training"),
         item("heavy bomber", 2, site="c", status="converted"),
-        item("heavy bomber", 1, site="d"),
+        item("heavy bomber", 1, site="d", status="operational"),
     ])
     fs = log.run(treaty)
     mine = [f for f in fs if f.obligation == "launchers"]

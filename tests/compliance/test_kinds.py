@@ -348,8 +348,9 @@ def test_reciprocity_suspends_for_the_side_whose_counterpart_violates(conditiona
     """RU holds GLCMs, but is released from the ban only if the US breaks `cap`; and whether the US
     breaks it is judged by RU's own reading (3 launchers, one converted: 3 > 2 for RU, 2 for the US)."""
     log = Log()
-    log.declare("US", [item("launcher", 2), item("launcher", 1, status="converted"), item("GLCM", 1)])
-    log.declare("RU", [item("launcher", 1), item("GLCM", 5)])
+    log.declare("US", [item("launcher", 2, status="operational"), item("launcher", 1, status="converted"),
+                       item("GLCM", 1)])
+    log.declare("RU", [item("launcher", 1, status="operational"), item("GLCM", 5)])
     fs = log.run(conditional)
     assert find(fs, "cap", "US", "US").status == "compliant"
     assert find(fs, "cap", "US", "RU").status == "violation"

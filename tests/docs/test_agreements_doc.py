@@ -249,10 +249,10 @@ def test_quoted_validate_output_is_the_loaders_exact_words(
 # ------------------------------------------------------------------ the document's claims
 
 
-def _truth_table() -> list[tuple[str, bool, bool]]:
+def _truth_table() -> list[tuple[str, str, str]]:
     lines = TEXT.splitlines()
     start = next(i for i, ln in enumerate(lines) if ln.strip() == "<!-- missing-value-table -->")
-    rows: list[tuple[str, bool, bool]] = []
+    rows: list[tuple[str, str, str]] = []
     for ln in lines[start + 1 :]:
         if not ln.startswith("|"):
             if rows:
@@ -260,8 +260,8 @@ def _truth_table() -> list[tuple[str, bool, bool]]:
             continue
         cells = [c.strip() for c in ln.strip().strip("|").split("|")]
         if cells[0].startswith("`"):
-            assert set(cells[1:]) <= {"yes", "no"}, ln
-            rows.append((cells[0].strip("`"), cells[1] == "yes", cells[2] == "yes"))
+            assert set(cells[1:]) <= {"yes", "no", "unknown"}, ln
+            rows.append((cells[0].strip("`"), cells[1], cells[2]))
     return rows
 
 
@@ -280,8 +280,9 @@ def test_missing_value_table_is_what_selectors_compute(
     rows = _truth_table()
     assert len(rows) >= 8
     for text, a, b in rows:
-        got = compile_selector(text, ag.vocabulary).mask(table)
-        assert got.tolist() == [a, b], f"{text}: the document says A={a}, B={b}; evaluation gives {got}"
+        true, unknown = compile_selector(text, ag.vocabulary).mask3(table)
+        got = ["unknown" if u else "yes" if t else "no" for t, u in zip(true, unknown, strict=True)]
+        assert got == [a, b], f"{text}: the document says A={a}, B={b}; evaluation gives {got}"
 
 
 def _schema_names(node: Any, fields: set[str], values: set[str]) -> None:

@@ -31,6 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 Mask = npt.NDArray[np.bool_]
+Mask3 = tuple[Mask, Mask]  # (true, unknown); false is what is neither
 
 #: Attribute types a selector can compare.
 NUMBER, INTEGER, BOOL, STRING, ENUM, LIST = "number", "integer", "bool", "string", "enum", "list"
@@ -103,9 +104,18 @@ class Selector:
     text: str
     names: frozenset[str]
     categories: frozenset[str]  # category literals it names (for cross-references)
-    _fn: Callable[[Table], Mask]
+    _fn: Callable[[Table], Mask3]
 
     def mask(self, table: Table) -> Mask:
+        """Rows the selector is true for. A row missing an attribute the selector needs is never
+        selected (see `mask3`)."""
+        return self._fn(table)[0]
+
+    def mask3(self, table: Table) -> Mask3:
+        """(true, unknown): Kleene's three-valued logic over missing attributes. A comparison on a
+        missing attribute is unknown; `and` is false if either side is false, `or` true if either
+        side is true, `not` keeps unknown unknown. So a rule can tell "does not match" from
+        "cannot tell", and a party cannot escape a ban by leaving out the attribute it reads."""
         return self._fn(table)
 
     def __str__(self) -> str:
@@ -142,24 +152,36 @@ def _is_name(node: ast.expr) -> bool:
     return isinstance(node, ast.Name) and node.id not in ("true", "false", "True", "False")
 
 
-def _all(parts: list[Callable[[Table], Mask]]) -> Callable[[Table], Mask]:
-    def conj(t: Table) -> Mask:
-        m = parts[0](t)
+def _all(parts: list[Callable[[Table], Mask3]]) -> Callable[[Table], Mask3]:
+    def conj(t: Table) -> Mask3:
+        true, unknown = parts[0](t)
         for p in parts[1:]:
-            m = m & p(t)
-        return m
+            t2, u2 = p(t)
+            false = (~true & ~unknown) | (~t2 & ~u2)
+            true, unknown = true & t2, (unknown | u2) & ~false
+        return true, unknown
 
     return conj
 
 
-def _any(parts: list[Callable[[Table], Mask]]) -> Callable[[Table], Mask]:
-    def disj(t: Table) -> Mask:
-        m = parts[0](t)
+def _any(parts: list[Callable[[Table], Mask3]]) -> Callable[[Table], Mask3]:
+    def disj(t: Table) -> Mask3:
+        true, unknown = parts[0](t)
         for p in parts[1:]:
-            m = m | p(t)
-        return m
+            t2, u2 = p(t)
+            true = true | t2
+            unknown = (unknown | u2) & ~true
+        return true, unknown
 
     return disj
+
+
+def _not(inner: Callable[[Table], Mask3]) -> Callable[[Table], Mask3]:
+    def neg(t: Table) -> Mask3:
+        true, unknown = inner(t)
+        return ~true & ~unknown, unknown
+
+    return neg
 
 
 def compile_selector(text: str, vocab: Vocabulary) -> Selector:
@@ -227,12 +249,12 @@ def compile_selector(text: str, vocab: Vocabulary) -> Selector:
             )
         return value
 
-    def compare(attr: str, op: str, value: Any, off: int = 0) -> Callable[[Table], Mask]:
+    def compare(attr: str, op: str, value: Any, off: int = 0) -> Callable[[Table], Mask3]:
         kind = vocab.types[attr]
         if op in ("in", "not in"):
             values = list(value)
 
-            def isin(t: Table) -> Mask:
+            def isin(t: Table) -> Mask3:
                 col = t.column(attr)
                 if kind in (NUMBER, INTEGER):
                     hit = np.isin(col, np.array(values, dtype=np.float64))
@@ -243,13 +265,13 @@ def compile_selector(text: str, vocab: Vocabulary) -> Selector:
                 else:
                     hit = np.isin(col, np.array([t.code(attr, v) for v in values], dtype=np.int32))
                     present = col >= 0
-                return hit if op == "in" else (~hit & present)
+                return (hit & present if op == "in" else ~hit & present), ~present
 
             return isin
         if kind in (STRING, ENUM, BOOL) and op not in ("==", "!="):
             raise SelectorSyntaxError(f"'{attr}' can only be compared with == , != , in, not in", off)
 
-        def cmp(t: Table) -> Mask:
+        def cmp(t: Table) -> Mask3:
             col = t.column(attr)
             if kind in (NUMBER, INTEGER):
                 v: Any = value
@@ -269,20 +291,19 @@ def compile_selector(text: str, vocab: Vocabulary) -> Selector:
                     ">": np.greater,
                     ">=": np.greater_equal,
                 }[op](col, v)
-            return np.asarray(res & present, dtype=np.bool_)
+            return np.asarray(res & present, dtype=np.bool_), ~present
 
         return cmp
 
     def flip(op: str) -> str:
         return {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}[op]
 
-    def walk(node: ast.expr) -> Callable[[Table], Mask]:
+    def walk(node: ast.expr) -> Callable[[Table], Mask3]:
         if isinstance(node, ast.BoolOp):
             parts = [walk(v) for v in node.values]
             return _all(parts) if isinstance(node.op, ast.And) else _any(parts)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-            inner = walk(node.operand)
-            return lambda t: ~inner(t)
+            return _not(walk(node.operand))
         if _is_name(node):
             assert isinstance(node, ast.Name)
             attr = name(node)

@@ -240,16 +240,20 @@ def _assumed(table: HoldingsTable, reading: m.Reading) -> HoldingsTable:
 
 def _mask(
     ctx: _Ctx, ob: m.Counted, reading: m.Reading, party: str, table: HoldingsTable
-) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_] | None]:
-    """Rows counted for `party` under `reading`, and (zone rules) rows at sites of unknown location."""
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_] | None, npt.NDArray[np.bool_]]:
+    """Rows counted for `party` under `reading`; (zone rules) rows at sites of unknown location;
+    and rows the selector cannot decide because they lack an attribute it reads."""
     code = ctx.party_codes.get(party, -2)
-    mask = reading.select.mask(table) & (table.column("party") == code)
+    true, undecided = reading.select.mask3(table)
+    mine = table.column("party") == code
+    mask, undecided = true & mine, undecided & mine
     unknown = None
     if ob.kind == "zone":
         site_col = table.column("site")
         if ob.sites is not None:
-            wanted = np.array([table.code("site", s) for s in ob.sites], dtype=np.int32)
-            mask &= np.isin(site_col, wanted)
+            wanted = np.isin(site_col, np.array([table.code("site", s) for s in ob.sites], dtype=np.int32))
+            mask &= wanted
+            undecided &= wanted
         else:
             assert ob.zone is not None
             inside = _inside_by_site(ctx, ob.zone)
@@ -258,8 +262,16 @@ def _mask(
                 ctx.site_known[sc] & (site_col >= 0) if len(ctx.site_known) else np.zeros(len(site_col), bool)
             )
             unknown = mask & ~known
-            mask &= known & (inside[sc] if len(inside) else False)
-    return mask, unknown
+            in_zone = known & (inside[sc] if len(inside) else False)
+            mask &= in_zone
+            undecided &= in_zone | ~known
+    return mask, unknown, undecided
+
+
+def _missing(table: HoldingsTable, name: str) -> npt.NDArray[np.bool_]:
+    """Rows with no value for attribute `name` (NaN numbers, -1 codes and flags)."""
+    col = table.column(name)
+    return np.asarray(np.isnan(col) if col.dtype.kind == "f" else col < 0, dtype=np.bool_)
 
 
 def _inside_by_site(ctx: _Ctx, zone_id: str) -> npt.NDArray[np.bool_]:
@@ -384,7 +396,7 @@ def _counted(ctx: _Ctx, ob: m.Counted, party: str, reading: m.Reading) -> Findin
             evidence=(_evidence_of(decl),),
         )
     table = _assumed(ctx.table, reading)
-    mask, unknown = _mask(ctx, ob, reading, party, table)
+    mask, unknown, undecided = _mask(ctx, ob, reading, party, table)
     w, missing = _weights(table, reading)
     value = _num(float(w[mask].sum()))
     bound = reading.max if ob.kind == "limit" else 0
@@ -425,8 +437,21 @@ def _counted(ctx: _Ctx, ob: m.Counted, party: str, reading: m.Reading) -> Findin
         text += " Largest: " + ", ".join(f"{s['site']} ({s['count']:,})" for s in sites[:3]) + "."
     if divergence:
         text += " " + " ".join(d["summary"] for d in divergence)
-    if gaps or unlocated:
+    n_undecided = int(table.count[undecided].sum()) if undecided.any() else 0
+    if gaps or unlocated or n_undecided:
         status = "unverified" if status == "compliant" else status
+        if n_undecided:
+            lacking = sorted(n for n in reading.select.names
+                             if n in table.columns and bool(_missing(table, n)[undecided].any()))
+            top = _groups(ctx, table, undecided, table.count.astype(np.float64), ["site", "category"])[:3]
+            text += (
+                f" {n_undecided:,} {'item' if n_undecided == 1 else 'items'} cannot be decided: "
+                f"{'it lacks' if n_undecided == 1 else 'they lack'} {', '.join(lacking) or 'an attribute'}"
+                " the rule reads ("
+                + ", ".join(f"{g['category']} at {g['site']} ({g['count']:,})" for g in top)
+                + "), so the value leaves them out."
+            )
+            details["undecided"] = {"count": n_undecided, "lacking": lacking, "largest": top}
         if gaps:
             text += f" {gaps} matching holdings lack '{reading.sum}', so the total is a lower bound."
         if unlocated:
@@ -466,13 +491,13 @@ def _divergence(ctx: _Ctx, ob: m.Counted, party: str, reading: m.Reading) -> lis
         return []
     out = []
     mine_t = _assumed(ctx.table, reading)
-    mine, _ = _mask(ctx, ob, reading, party, mine_t)
+    mine, _, _ = _mask(ctx, ob, reading, party, mine_t)
     w_mine, _ = _weights(mine_t, reading)
     for other in ob.readings:
         if other is reading:
             continue
         other_t = _assumed(ctx.table, other)
-        theirs, _ = _mask(ctx, ob, other, party, other_t)
+        theirs, _, _ = _mask(ctx, ob, other, party, other_t)
         w_theirs, _ = _weights(other_t, other)
         v_mine, v_theirs = float(w_mine[mine].sum()), float(w_theirs[theirs].sum())
         keys = [*_item_keys(mine_t, reading, other), "site"]  # what either reading looks at
