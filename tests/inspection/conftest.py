@@ -42,8 +42,8 @@ class Round:
         return self.ws.log().size()
 
 
-def make_round(tmp: Path) -> Round:
-    ws = Workspace.create(tmp / "ws", ORIGIN)
+def make_round(tmp: Path, db_url: str | None = None) -> Round:
+    ws = Workspace.create(tmp / "ws", ORIGIN, db_url=db_url)
     roles = frozenset({Role.DECLARANT, Role.INSPECTOR})
     ws.add_party("US", "United States", roles=roles, witness_name="witness.us.test")
     ws.add_party("RU", "Russia", roles=roles, witness_name="witness.ru.test")
