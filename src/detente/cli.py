@@ -446,6 +446,30 @@ def check_cmd(
     raise typer.Exit(0)
 
 
+@app.command("dashboard")
+def dashboard_cmd(
+    workspace: WorkspaceOpt,
+    agreement: Annotated[list[Path], typer.Option(
+        help="Agreement to evaluate (repeatable; default: the adopted ones, else the 2022 scenario).")
+    ] = [],  # noqa: B006
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8080,
+    db: DbOpt = None,
+) -> None:
+    """Serve the read-only web dashboard: map, timeline, findings with proofs checked in the page."""
+    import uvicorn
+
+    from detente.dashboard.app import create_app
+    from detente.dashboard.views import Dashboard
+
+    try:
+        board = Dashboard.open(Workspace.open(workspace, db), agreement)
+    except DetenteError as exc:
+        fail(exc)
+    out.print(f"dashboard for {workspace} on http://{host}:{port}/dashboard/", highlight=False)
+    uvicorn.run(create_app(board), host=host, port=port, log_level="warning")
+
+
 @app.command()
 def demo(
     workspace: Annotated[Path | None, typer.Option(

@@ -87,8 +87,10 @@ def run_demo(workspace: Path | None, console: Console | None) -> dict[str, Any]:
     roles = frozenset({Role.DECLARANT, Role.INSPECTOR})
     ws.add_party("US", "United States of America", roles=roles, witness_name="witness.us.example")
     ws.add_party("RU", "Russian Federation", roles=roles, witness_name="witness.ru.example")
-    # The log enforces the transparency mechanism's procedure (quota, notice, draw, order of steps).
-    ws.adopt(next(f for f in agreement_files("2022") if f.stem == AEGIS))
+    # The log enforces the agreements' procedures (for the transparency mechanism: quota, notice,
+    # the draw, the order of steps); the dashboard and the report evaluate the adopted agreements.
+    for path in agreement_files("2022"):
+        ws.adopt(path)
     keys = {p: ws.party_key(p) for p in ("US", "RU")}
     clock = [T_SEPT_2021_EXCHANGE]
     log = ws.log(clock=lambda: clock[0])

@@ -142,7 +142,7 @@ class Workspace:
         log an inspection step the procedure forbids (the procedure then treats it as void)."""
         op = self.operator_key() if writable else None
         reg = self.registry()
-        if "rules" not in kwargs:
+        if writable and "rules" not in kwargs:
             adopted = self.agreements()
             if adopted:
                 from detente.inspection.rules import InspectionRules
