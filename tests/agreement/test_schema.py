@@ -143,18 +143,10 @@ MUTATIONS: dict[str, Any] = {
     "include a number": (_set(("include",), [5]), False),
     "extra limit fields on a limit": (_set(("obligations", 0, "sum"), "warheads"), True),
     "no obligations": (_drop(("obligations",)), True),
-    "empty parties list": pytest.param(
-        _set(("parties",), []), False,
-        marks=pytest.mark.xfail(strict=True, reason="schema.py: parties uses AfterValidator(_nonempty), "
-                                "not carried by the JSON Schema; Field(min_length=1) exports minItems")),
-    "empty as_of list": pytest.param(
-        _set(("obligations", 3, "as_of"), []), False,
-        marks=pytest.mark.xfail(strict=True, reason="schema.py ExchangeDoc.as_of: same as parties, "
-                                "AfterValidator(_nonempty) -> Field(min_length=1)")),
-    "interpretation by a lower-case party": pytest.param(
-        _set(("obligations", 2, "interpretations", "uk"), {"reading": "x"}), False,
-        marks=pytest.mark.xfail(strict=True, reason="dict[PartyId, ...] keys: the pattern is not exported "
-                                "(no propertyNames) in the JSON Schema")),
+    "empty parties list": (_set(("parties",), []), False),
+    "empty as_of list": (_set(("obligations", 3, "as_of"), []), False),
+    "interpretation by a lower-case party": (
+        _set(("obligations", 2, "interpretations", "uk"), {"reading": "x"}), False),
 }
 
 

@@ -239,8 +239,6 @@ def test_the_owners_declaration_places_its_site(treaty: Agreement) -> None:
     assert (f.status, f.value) == ("compliant", 0)
 
 
-@pytest.mark.xfail(strict=True, reason="state.site_locations() merges the site lists of every party's "
-                   "declaration, so one party's declaration can place the other party's sites")
 def test_a_site_located_only_by_the_other_party_stays_unlocated(treaty: Agreement) -> None:
     """RU cannot make a US holding fall inside a zone by declaring where the US site is."""
     log = Log()

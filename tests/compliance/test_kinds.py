@@ -129,8 +129,6 @@ def test_capability_report_after_the_date_is_not_yet_known(treaty: Agreement) ->
     assert find(log.run(treaty, dt.date(2022, 3, 2)), "not-tomahawk-capable", "US").status == "compliant"
 
 
-@pytest.mark.xfail(strict=True, reason="evaluate._verified_configs accepts an inspection report whoever "
-                   "signed it, so the inspected party can certify its own launchers")
 def test_capability_is_not_verified_by_the_inspected_party_itself(treaty: Agreement) -> None:
     log = Log()
     log.declare("US", [item("MK 41 launcher", 2, site="deveselu")])
@@ -427,9 +425,6 @@ def test_signed_expired_and_in_force(tmp_path: Path) -> None:
     assert (f.status, f.hypothetical) == ("violation", False)
 
 
-@pytest.mark.xfail(strict=True, reason="evaluate.evaluate marks findings hypothetical whenever the stage is "
-                   "not in-force (expired included), and _not_in_force advises --hypothetical for an expired "
-                   "agreement, which it does not evaluate")
 def test_an_expired_agreement_is_not_hypothetical(tmp_path: Path) -> None:
     expiring = agreement(tmp_path, TREATY.replace("entry_into_force: 2021-01-01",
                                                   "entry_into_force: 2021-01-01\nexpires: 2022-01-01"))
@@ -476,8 +471,6 @@ def test_capability_over_a_zone(tmp_path: Path, site: str, status: str) -> None:
     assert "zone box" in f.explanation
 
 
-@pytest.mark.xfail(strict=True, reason="evaluate._capability treats a launcher at a site with no known "
-                   "location as outside the zone (compliant); zone rules call the same gap unverified")
 def test_capability_over_a_zone_with_an_unlocated_site_is_unverified(tmp_path: Path) -> None:
     ag = agreement(tmp_path, ZONED)
     log = Log()

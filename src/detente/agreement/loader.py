@@ -178,6 +178,8 @@ def _schema_error(src: Source, root: type[BaseModel], err: Mapping[str, Any]) ->
         return src.error(
             path, f"'{value}' is not a valid identifier here", expected=f"text matching {ctx.get('pattern')}"
         )
+    if typ == "too_short" and ctx.get("min_length") == 1 and isinstance(value, list):
+        return src.error(path, "needs at least one entry", expected="a non-empty list")
     if typ in ("too_short", "too_long"):
         return src.error(path, err["msg"].lower())
     if typ in _EXPECTED:

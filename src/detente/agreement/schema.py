@@ -13,7 +13,7 @@ import datetime as dt
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt
 
 _ID = r"^[A-Za-z][A-Za-z0-9_.\-]*$"
 _PARTY = r"^[A-Z][A-Z0-9_-]{0,15}$"
@@ -37,12 +37,6 @@ Count = Annotated[StrictInt, Field(ge=0)]
 Positive = Annotated[StrictInt, Field(gt=0)]
 Sources = str | list[str]
 Scalar = StrictBool | StrictInt | float | str
-
-
-def _nonempty(v: list[Any]) -> list[Any]:
-    if not v:
-        raise ValueError("at least one entry")
-    return v
 
 
 class Strict(BaseModel):
@@ -236,7 +230,7 @@ class InspectionDoc(_Obligation):
 
 class ExchangeDoc(_Obligation):
     kind: Literal["exchange"]
-    as_of: Annotated[list[Annotated[str, Field(pattern=r"^\d{2}-\d{2}$")]], AfterValidator(_nonempty)] = (
+    as_of: Annotated[list[Annotated[str, Field(pattern=r"^\d{2}-\d{2}$")]], Field(min_length=1)] = (
         Field(description="the month-day of each data cut-off, e.g. ['03-01', '09-01']")
     )
     due_days: Count = Field(description="days after each cut-off by which the data must be in the log")
@@ -267,7 +261,7 @@ class AgreementDoc(Strict):
     expires: Date | None = None
     withdrawal: WithdrawalDoc | None = None
     source: Sources | None = None
-    parties: Annotated[list[PartyDoc], AfterValidator(_nonempty)]
+    parties: Annotated[list[PartyDoc], Field(min_length=1)]
     hosts: list[HostDoc] = Field(default_factory=list)
     include: list[str] = Field(default_factory=list, description="vocabulary files, relative to this one")
     definitions: DefinitionsDoc = Field(default_factory=DefinitionsDoc)
@@ -276,8 +270,22 @@ class AgreementDoc(Strict):
     obligations: list[Obligation] = Field(default_factory=list)
 
 
+def _close_patterned_maps(node: Any) -> None:
+    """Pydantic exports a dict with constrained keys as `patternProperties` alone, which lets any
+    other key through; the model refuses them, so the exported schema must too."""
+    if isinstance(node, dict):
+        if "patternProperties" in node and "additionalProperties" not in node:
+            node["additionalProperties"] = False
+        for v in node.values():
+            _close_patterned_maps(v)
+    elif isinstance(node, list):
+        for v in node:
+            _close_patterned_maps(v)
+
+
 def json_schema() -> dict[str, Any]:
     schema = AgreementDoc.model_json_schema()
+    _close_patterned_maps(schema)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = "https://detente.example/schema/agreement-v1.json"
     schema["title"] = "Détente agreement"

@@ -145,7 +145,7 @@ def evaluate(
     """
     stage = ag.stage_at(state.at)
     live = stage == "in-force" or (hypothetical and stage in ("proposed", "signed"))
-    ctx = _context(ag, state, table, hypothetical and stage != "in-force")
+    ctx = _context(ag, state, table, hypothetical and stage in ("proposed", "signed"))
     findings: list[Finding] = []
     for ob in ag.obligations:
         for party, reading in _subjects(ob):
@@ -208,7 +208,8 @@ def _not_in_force(ctx: _Ctx, ob: m.Obligation, party: str, reading: m.Reading | 
         party,
         reading,
         "not_applicable",
-        f"Not in force on {ctx.at}: {why}. Evaluate it with --hypothetical to see what it would find.",
+        f"Not in force on {ctx.at}: {why}."
+        + (" Evaluate it with --hypothetical to see what it would find." if stage != "expired" else ""),
     )
 
 
@@ -547,6 +548,7 @@ def _capability(ctx: _Ctx, ob: m.Capability, party: str) -> Finding:
     assert ob.launcher is not None
     mask = ob.launcher.mask(t) & (t.column("party") == ctx.party_codes.get(party, -2))
     site_col = t.column("site")
+    unlocated: npt.NDArray[np.bool_] | None = None
     if ob.sites is not None:
         mask &= np.isin(site_col, np.array([t.code("site", s) for s in ob.sites], dtype=np.int32))
         where = ", ".join(ob.sites)
@@ -554,7 +556,9 @@ def _capability(ctx: _Ctx, ob: m.Capability, party: str) -> Finding:
         assert ob.zone is not None
         inside = _inside_by_site(ctx, ob.zone)
         sc = np.where(site_col >= 0, site_col, 0)
-        mask &= (site_col >= 0) & (inside[sc] if len(inside) else False)
+        known = ctx.site_known[sc] & (site_col >= 0) if len(ctx.site_known) else np.zeros(len(t), bool)
+        unlocated = mask & ~known
+        mask &= known & (inside[sc] if len(inside) else False)
         where = f"zone {ob.zone}"
     verified = _verified_configs(ctx, party)
     capable = np.zeros(len(t), dtype=np.bool_)
@@ -589,6 +593,7 @@ def _capability(ctx: _Ctx, ob: m.Capability, party: str) -> Finding:
         )
     value = int(t.count[capable].sum())
     total = int(t.count[mask].sum())
+    n_unlocated = int(t.count[unlocated].sum()) if unlocated is not None else 0
     banned = ", ".join(sorted(ob.banned_categories)) or "nothing in the vocabulary"
     if total == 0:
         status: Status = "compliant"
@@ -621,6 +626,12 @@ def _capability(ctx: _Ctx, ob: m.Capability, party: str) -> Finding:
             + "; ".join(f"{b['site']}: {b['basis']}" for b in basis[:4])
             + "."
         )
+    if n_unlocated:
+        assert unlocated is not None
+        status = "unverified" if status == "compliant" else status
+        names = sorted({t.value("site", int(r)) for r in np.flatnonzero(unlocated)})
+        text += (f" {n_unlocated:,} launchers are at sites with no declared location "
+                 f"({', '.join(names[:5])}); whether they are in zone {ob.zone} cannot be checked.")
     sites = tuple({"site": s, "count": n} for s, n in _sum_by(basis, "site").items())
     return _base(
         ctx,
@@ -647,10 +658,17 @@ def _sum_by(rows: list[dict[str, Any]], key: str) -> dict[str, int]:
 
 
 def _verified_configs(ctx: _Ctx, party: str) -> dict[tuple[str, str], tuple[list[str], Record]]:
-    """(site, launcher category) -> (what it can launch, report), latest report wins."""
+    """(site, launcher category) -> (what it can launch, report), latest report wins.
+
+    Only the other side can verify: a report counts if its author is another party to the
+    agreement and, where the agreement has inspection regimes over `party`, one of their
+    inspecting parties. A party cannot certify its own launchers."""
+    regimes = {ob.inspecting for ob in ctx.ag.obligations
+               if isinstance(ob, m.Inspection) and ob.inspected == party}
+    inspectors = (regimes or set(ctx.ag.party_ids)) - {party}
     out: dict[tuple[str, str], tuple[list[str], Record]] = {}
     for rep in ctx.state.reports:
-        if rep.inspected and rep.inspected != party:
+        if rep.record.author not in inspectors or (rep.inspected and rep.inspected != party):
             continue
         for c in rep.configurations:
             cat, can = c.get("category"), c.get("can_launch")

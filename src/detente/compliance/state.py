@@ -125,10 +125,15 @@ class State:
     inspections: list[Case] = field(default_factory=list)
 
     def site_locations(self) -> dict[str, tuple[str, str, float, float]]:
-        """site id -> (kind, host, lon, lat) from every party's current declaration."""
+        """site id -> (kind, host, lon, lat) from the current declarations. A party locates only
+        the sites where it declares holdings: one party's declaration cannot move the other's
+        sites into or out of a zone."""
         out: dict[str, tuple[str, str, float, float]] = {}
         for d in self.declarations.values():
+            held = {str(h.get("site")) for h in d.holdings}
             for sid, s in d.sites.items():
+                if sid not in held:
+                    continue
                 loc = s.get("location")
                 if isinstance(loc, list) and len(loc) == 2:
                     out[sid] = (str(s.get("kind", "")), str(s.get("host", "")), float(loc[0]), float(loc[1]))
