@@ -446,6 +446,43 @@ def check_cmd(
     raise typer.Exit(0)
 
 
+@app.command("report")
+def report_cmd(
+    workspace: WorkspaceOpt,
+    at: Annotated[str, typer.Option("--at", help="Evaluate at this date (YYYY-MM-DD).")],
+    out_file: Annotated[Path, typer.Option("--out", help="FILE.html, or FILE.pdf (printed by Chromium).")],
+    agreement: Annotated[list[Path], typer.Option(
+        help="Agreement to report on (repeatable; default: the adopted ones, else the 2022 scenario).")
+    ] = [],  # noqa: B006
+    known_at: Annotated[str | None, typer.Option(
+        "--known-at", help="Use only records signed by then (RFC 3339).")] = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write the compliance report: per obligation and party, the finding, its evidence and proofs."""
+    from detente.agreement.loader import load_agreement
+    from detente.model.records import parse_time
+    from detente.report.render import summary, write_report
+
+    try:
+        when = _parse_at(at)
+        known = None
+        if known_at is not None:
+            try:
+                known = parse_time(known_at)
+            except ValueError as exc:
+                raise DetenteError(f"--known-at: {exc}") from None
+        ags = [load_agreement(f) for f in agreement] or None
+        path, rep = write_report(workspace, when, out_file, agreements=ags, known_at=known, db_url=db)
+    except DetenteError as exc:
+        fail(exc, as_json, code=2)
+    if as_json:
+        _emit({"ok": True, "out": str(path), **summary(rep)})
+    else:
+        counts = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in rep.counts.items() if v)
+        out.print(f"wrote {path}: {counts}", highlight=False)
+
+
 @app.command("dashboard")
 def dashboard_cmd(
     workspace: WorkspaceOpt,

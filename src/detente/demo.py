@@ -174,7 +174,15 @@ def run_demo(workspace: Path | None, console: Console | None) -> dict[str, Any]:
 
     comparison = compare_2022(None, root / "analysis")
 
+    # The compliance report, as a government would publish it: HTML always, PDF where Chromium is.
+    from detente.report.render import find_chromium, write_report
+
+    reports = {"html": str(write_report(root, ROUND_EVALUATED_AT, root / "report.html")[0])}
+    if find_chromium():
+        reports["pdf"] = str(write_report(root, ROUND_EVALUATED_AT, root / "report.pdf")[0])
+
     summary = {
+        "reports": reports,
         "analysis": comparison.to_json(),
         "workspace": str(root),
         "entries": report.entries,
@@ -213,6 +221,8 @@ def run_demo(workspace: Path | None, console: Console | None) -> dict[str, Any]:
         print_findings(console, after_round.findings,
                        f"The transparency mechanism after one round, {ROUND_EVALUATED_AT} (hypothetical)",
                        after_round.checkpoint)
+        console.print(f"compliance report at {ROUND_EVALUATED_AT}: {', '.join(reports.values())}",
+                      highlight=False)
         console.print(f"regime comparison (detection probability against quota): table and plots in "
                       f"{root / 'analysis'}", highlight=False)
     return summary

@@ -14,15 +14,7 @@ import uvicorn
 
 from detente.dashboard.app import create_app
 from detente.dashboard.views import Dashboard
-from detente.demo import run_demo
 from detente.workspace import Workspace
-
-
-@pytest.fixture(scope="session")
-def demo_ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("dashboard") / "demo"
-    run_demo(path, None)
-    return path
 
 
 @pytest.fixture(scope="session")

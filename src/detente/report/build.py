@@ -1,0 +1,170 @@
+"""What a compliance report says, as plain data: no I/O beyond reading the workspace, no HTML.
+
+In the spirit of the annual compliance reports governments publish (the U.S. Department of State's
+"Adherence to and Compliance With Arms Control, Nonproliferation, and Disarmament Agreements and
+Commitments"): per agreement, its legal status; per obligation and party, the finding, each
+interpretation side by side where they diverge, the evidence with its checkpoint and inclusion
+proof, the explanation and, for a violation, its legal consequence; then the inspections and the
+analysis of how strong the verification regime is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from detente.agreement.loader import load_agreement
+from detente.agreement.model import Agreement
+from detente.compliance.check import check, read_disclosed
+from detente.compliance.findings import STATUSES, Finding
+from detente.errors import ConfigError, NoteError
+from detente.inspection.procedure import Procedure
+from detente.log.note import SignedCheckpoint, verify_cosignature
+from detente.log.trust import witness_verifiers
+from detente.model.parties import Registry
+from detente.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class ObligationSection:
+    id: str
+    kind: str
+    clause: str
+    text: str
+    findings: tuple[Finding, ...]
+
+    @property
+    def divergent(self) -> bool:
+        return any(f.details.get("divergence") for f in self.findings)
+
+
+@dataclass(frozen=True)
+class AgreementSection:
+    id: str
+    title: str
+    legal_status: str
+    stage: str
+    hypothetical: bool
+    sources: tuple[str, ...]
+    obligations: tuple[ObligationSection, ...]
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Report:
+    origin: str
+    at: dt.date
+    known_at: dt.datetime | None
+    generated: dt.datetime
+    checkpoint: dict[str, Any]
+    cosigned_by: tuple[str, ...]
+    operator_vkey: str
+    agreements: tuple[AgreementSection, ...]
+    counts: dict[str, int]
+    divergences: tuple[Finding, ...]
+    violations: tuple[Finding, ...]
+    inspections: tuple[dict[str, Any], ...]
+    analysis: dict[str, Any] | None
+    plots: dict[str, Path] = field(default_factory=dict)
+
+
+def build_report(
+    ws: Workspace,
+    at: dt.date,
+    *,
+    agreements: Sequence[Agreement] | None = None,
+    known_at: dt.datetime | None = None,
+    analysis_dir: Path | None = None,
+) -> Report:
+    """Evaluate `agreements` (default: the adopted ones, else the 2022 scenario's) at `at`."""
+    from detente.log.trust import operator_verifier
+
+    if agreements is None:
+        agreements = ws.agreements()
+        if not agreements:
+            from detente.scenario import agreement_files
+
+            agreements = [load_agreement(f) for f in agreement_files("2022")]
+    log = ws.log(writable=False)
+    if not log.size():
+        raise ConfigError(f"the log in {ws.path} is empty: there is nothing to report on")
+    disclosed = read_disclosed(ws.disclosed)
+    # agreements in force first, as a government's report leads with its treaty obligations
+    agreements = sorted(agreements, key=lambda a: a.stage_at(at) != "in-force")
+    sections = []
+    all_findings: list[Finding] = []
+    checkpoint: dict[str, Any] = {}
+    for ag in agreements:
+        stage = ag.stage_at(at)
+        hyp = stage in ("proposed", "signed")
+        result = check([ag], log, at, known_at=known_at, hypothetical=hyp, disclosed=disclosed)
+        checkpoint = result.checkpoint
+        obs = []
+        for ob in ag.obligations:
+            fs = tuple(f for f in result.findings if f.obligation == ob.id)
+            obs.append(ObligationSection(ob.id, ob.kind, ob.clause, ob.text or "", fs))
+        counts = _count(result.findings)
+        sections.append(AgreementSection(ag.id, ag.title, ag.legal_status, stage, hyp, ag.source,
+                                         tuple(obs), counts))
+        all_findings.extend(result.findings)
+    scp = SignedCheckpoint.parse(checkpoint["note"])
+    cosigners = _cosigners(scp, log.registry)
+    proc = Procedure({a.id: a for a in agreements}, log.registry)
+    from detente.compliance.state import load_history
+
+    load_history(log.store, checkpoint["size"], known_at, procedure=proc)
+    analysis, plots = _analysis(ws, analysis_dir)
+    return Report(
+        origin=log.registry.origin,
+        at=at,
+        known_at=known_at,
+        generated=dt.datetime.now(dt.UTC).replace(microsecond=0),
+        checkpoint=checkpoint,
+        cosigned_by=cosigners,
+        operator_vkey=operator_verifier(log.registry).vkey,
+        agreements=tuple(sections),
+        counts=_count(all_findings),
+        divergences=tuple(f for f in all_findings if f.details.get("divergence")),
+        violations=tuple(f for f in all_findings if f.status == "violation"),
+        inspections=tuple(c.to_json() for c in proc.cases.values()),
+        analysis=analysis,
+        plots=plots,
+    )
+
+
+def _cosigners(scp: SignedCheckpoint, registry: Registry) -> tuple[str, ...]:
+    """The parties whose witnesses' cosignatures on the checkpoint verify (not merely appear)."""
+    out = []
+    for pid, v in witness_verifiers(registry).items():
+        if scp.note.signature_for(v) is None:
+            continue
+        try:
+            verify_cosignature(scp.note, v)
+        except NoteError:
+            continue
+        out.append(pid)
+    return tuple(sorted(out))
+
+
+def _count(findings: Sequence[Finding]) -> dict[str, int]:
+    out: dict[str, int] = dict.fromkeys(STATUSES, 0)
+    for f in findings:
+        out[f.status] += 1
+    return out
+
+
+def _analysis(ws: Workspace, analysis_dir: Path | None) -> tuple[dict[str, Any] | None, dict[str, Path]]:
+    """The regime comparison: the workspace's (`detente demo`, `detente analyze compare`), else
+    computed now into DIR/analysis."""
+    d = analysis_dir or ws.path / "analysis"
+    if not (d / "comparison.json").exists():
+        from detente.analysis import compare_2022
+
+        compare_2022(None, d)
+    data = json.loads((d / "comparison.json").read_text())
+    plots = {p.suffix[1:]: p for p in sorted(d.glob("*")) if p.suffix in (".svg", ".png")}
+    return data, plots
