@@ -27,7 +27,7 @@ AT = dt.date(2022, 4, 30)
 def test_every_finding_is_in_the_report_with_its_evidence(demo_ws: Path) -> None:
     rep = build_report(Workspace.open(demo_ws), AT)
     text = render_html(rep)
-    assert [a.id for a in rep.agreements][0] == "new-start"  # the treaty in force leads
+    assert next(a.id for a in rep.agreements) == "new-start"  # the treaty in force leads
     findings = [f for a in rep.agreements for o in a.obligations for f in o.findings]
     assert len(findings) == sum(rep.counts.values()) == 30
     root = base64.b64decode(rep.checkpoint["root_hash"])
@@ -76,7 +76,7 @@ def test_untrusted_text_is_rendered_inert(tmp_path: Path) -> None:
 
 
 def test_refuses_an_unknown_format_and_an_empty_log(tmp_path: Path, demo_ws: Path) -> None:
-    with pytest.raises(ConfigError, match="FILE.html or FILE.pdf"):
+    with pytest.raises(ConfigError, match=r"FILE\.html or FILE\.pdf"):
         write_report(demo_ws, AT, tmp_path / "r.docx")
     Workspace.create(tmp_path / "empty", "detente.test/empty")
     with pytest.raises(ConfigError, match="empty"):
@@ -96,8 +96,8 @@ def test_cli_writes_html_and_pdf(demo_ws: Path, tmp_path: Path) -> None:
     text = " ".join(" ".join(p.extract_text().split()) for p in reader.pages)
     assert "Adherence to and Compliance" in text
     assert "901 against 800" in text
+    treaty = Path(__file__).parents[2] / "src/detente/scenarios/2022/agreements/new-start.yaml"
     res = CliRunner().invoke(app, ["report", "--workspace", str(demo_ws), "--at", "2022-04-30",
-                                   "--out", str(tmp_path / "r.html"), "--agreement",
-                                   str(Path(__file__).parents[2] / "src/detente/scenarios/2022/agreements/new-start.yaml")])
+                                   "--out", str(tmp_path / "r.html"), "--agreement", str(treaty)])
     assert res.exit_code == 0, res.output
     assert "Aegis" not in (tmp_path / "r.html").read_text().split("<h2>Summary</h2>")[1].split("Appendix")[0]
