@@ -483,6 +483,29 @@ def report_cmd(
         out.print(f"wrote {path}: {counts}", highlight=False)
 
 
+@app.command("serve")
+def serve_cmd(
+    workspace: WorkspaceOpt,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    db: DbOpt = None,
+    no_dashboard: Annotated[bool, typer.Option("--no-dashboard", help="Serve the API only.")] = False,
+) -> None:
+    """Serve the log over HTTP: append with a party token, proofs, findings, inspections, dashboard."""
+    import uvicorn
+
+    from detente.service.app import create_app
+
+    try:
+        ws = Workspace.open(workspace, db)
+        api = create_app(ws, dashboard=not no_dashboard)
+    except DetenteError as exc:
+        fail(exc)
+    out.print(f"serving {ws.registry().origin} on http://{host}:{port} (OpenAPI: /docs, /openapi.json)",
+              highlight=False)
+    uvicorn.run(api, host=host, port=port, log_level="warning")
+
+
 @app.command("dashboard")
 def dashboard_cmd(
     workspace: WorkspaceOpt,

@@ -1,0 +1,1 @@
+"""Détente over HTTP: `detente serve` (app), its authentication (auth), limits, and a client."""

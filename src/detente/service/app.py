@@ -1,0 +1,386 @@
+"""`detente serve`: the log, its proofs, the findings and the inspection steps over HTTP.
+
+Roles, decided per request from the bearer token (auth.py) or its absence:
+
+    public / observer   checkpoints, proofs, entry metadata and leaf hashes, findings, the dashboard
+    party (declarant or inspector key)
+                        + append its own records (the envelope's author must be the caller),
+                          read full entries, inspections, and declarations disclosed to the log's parties
+    witness (witness key)
+                        + submit its cosignature of a checkpoint
+
+Every write goes through `Workspace.log()`, so the door (signatures, roles, sequence numbers) and the
+content rules (the inspection procedure of the adopted agreements) judge it exactly as they judge the
+CLI; refusals come back as 409 with the rule's code. Appends are serialised in the process by a lock
+and across processes by the database's write lock, so many clients keep one order.
+"""
+
+
+import datetime as dt
+import json
+import threading
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from detente.codec import b64, unb64
+from detente.compliance.check import check, read_disclosed
+from detente.errors import DetenteError, ProofError, RecordRefused
+from detente.inspection.desk import project
+from detente.inspection.procedure import STEP_KINDS
+from detente.log.admission import Admitted
+from detente.log.merkle import leaf_hash
+from detente.log.note import Checkpoint, parse_note
+from detente.log.trust import operator_verifier, witness_verifiers
+from detente.model.parties import Role
+from detente.service.auth import Authenticator, AuthError, Principal
+from detente.service.limits import RateLimiter
+from detente.workspace import Workspace
+
+API = "/v1"
+STEPS = {k.removeprefix("inspection-"): k for k in STEP_KINDS}
+
+
+@dataclass(frozen=True)
+class Settings:
+    max_body_bytes: int = 4 * 1024 * 1024
+    max_batch: int = 1000
+    rate: float = 200.0  # requests per second per caller, on average
+    burst: float = 400.0
+    public_rate: float = 50.0
+    public_burst: float = 100.0
+
+
+class ChallengeIn(BaseModel):
+    keyid: str = Field(pattern=r"^[0-9a-f]{64}$", description="hex SHA-256 of the raw Ed25519 public key")
+
+
+class TokenIn(BaseModel):
+    keyid: str = Field(pattern=r"^[0-9a-f]{64}$")
+    challenge: str = Field(max_length=64)
+    signature: str = Field(max_length=128, description="base64 Ed25519 signature of the auth message")
+
+
+class CosignIn(BaseModel):
+    note: str = Field(max_length=65536, description="the checkpoint note carrying the witness's cosignature")
+
+
+def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+
+
+class _Refusal(Exception):
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.headers = status, code, message, headers
+
+
+def create_app(ws: Workspace, settings: Settings = Settings(), *, dashboard: bool = True) -> FastAPI:
+    reg = ws.registry()
+    auth = Authenticator(reg)
+    limiter = RateLimiter(settings.rate, settings.burst)
+    public_limiter = RateLimiter(settings.public_rate, settings.public_burst)
+    write_lock = threading.Lock()
+    log = ws.log()  # one writer object: its rules' projection follows the log across requests
+    app = FastAPI(
+        title="Détente",
+        version="1",
+        description="Signed records in a witnessed transparency log: append, prove, evaluate, inspect.",
+    )
+    app.state.auth = auth
+
+    # -- errors: one JSON shape ------------------------------------------------------------------
+
+    @app.exception_handler(_Refusal)
+    async def refusal(_: Request, exc: _Refusal) -> JSONResponse:
+        return _error(exc.status, exc.code, exc.message, exc.headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http")
+        return _error(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(x) for x in first.get("loc", ()))
+        return _error(422, "invalid-request", f"{where}: {first.get('msg', 'invalid request')}")
+
+    @app.exception_handler(DetenteError)
+    async def detente_error(_: Request, exc: DetenteError) -> JSONResponse:
+        status = 401 if isinstance(exc, AuthError) else 409 if isinstance(exc, RecordRefused) else 400
+        return _error(status, exc.code, exc.message)
+
+    @app.exception_handler(Exception)
+    async def crash(_: Request, exc: Exception) -> JSONResponse:  # never a bare 500 page
+        return _error(500, "internal", f"internal error ({type(exc).__name__}); the log is unchanged "
+                      "unless a receipt was returned")
+
+    # -- limits ----------------------------------------------------------------------------------
+
+    @app.middleware("http")
+    async def body_limit(request: Request, call_next: Any) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > settings.max_body_bytes):
+            return _error(413, "too-large", f"request body over {settings.max_body_bytes} bytes")
+        return await call_next(request)  # type: ignore[no-any-return]
+
+    def caller(request: Request, authorization: Annotated[str | None, Header()] = None) -> Principal | None:
+        try:
+            p = auth.principal(authorization)
+        except AuthError as exc:
+            raise _Refusal(401, exc.code, exc.message, {"WWW-Authenticate": "Bearer"}) from exc
+        who, lim = (f"party:{p.party}", limiter) if p else (f"ip:{_ip(request)}", public_limiter)
+        wait = lim.take(who)
+        if wait:
+            raise _Refusal(429, "rate-limited", f"too many requests from {who}; retry in {wait:.2f} s",
+                           {"Retry-After": str(max(1, round(wait)))})
+        return p
+
+    Caller = Annotated[Principal | None, Depends(caller)]
+
+    def need_party(p: Principal | None) -> Principal:
+        if p is None:
+            raise _Refusal(401, "unauthorized", "authenticate as a party (Bearer token)",
+                           {"WWW-Authenticate": "Bearer"})
+        if not p.roles & {Role.DECLARANT, Role.INSPECTOR}:
+            raise _Refusal(403, "forbidden", f"the key {p.keyid[:16]}… of {p.party} is not a party key "
+                           "(declarant or inspector); witnesses and observers cannot do this")
+        return p
+
+    # -- authentication --------------------------------------------------------------------------
+
+    @app.post(f"{API}/auth/challenge", tags=["auth"])
+    def challenge(body: ChallengeIn, _: Caller) -> dict[str, Any]:
+        """A single-use challenge for a registered key, valid for 60 s."""
+        c, ttl = auth.challenge(body.keyid)
+        return {"challenge": c, "expires_in": ttl,
+                "sign": f"Ed25519 over 'detente-auth/v1\\n{reg.origin}\\n<challenge>\\n'"}
+
+    @app.post(f"{API}/auth/token", tags=["auth"])
+    def token(body: TokenIn, _: Caller) -> dict[str, Any]:
+        """A bearer token for the party whose key signed the challenge (15 minutes)."""
+        tok, p = auth.token(body.keyid, body.challenge, body.signature)
+        return {"token": tok, "party": p.party, "roles": sorted(r.value for r in p.roles),
+                "expires_in": int(p.expires - auth._now())}
+
+    # -- the log: public ------------------------------------------------------------------------
+
+    @app.get(f"{API}/log", tags=["log"])
+    def log_info(_: Caller) -> dict[str, Any]:
+        return {"origin": reg.origin, "operator_vkey": operator_verifier(reg).vkey,
+                "witnesses": {pid: v.vkey for pid, v in witness_verifiers(reg).items()},
+                "parties": sorted(reg.parties), "size": log.size()}
+
+    @app.get(f"{API}/checkpoint", tags=["log"])
+    def checkpoint(_: Caller, size: Annotated[int | None, Query(ge=1)] = None) -> dict[str, Any]:
+        """The latest signed checkpoint (or the one of `size`), with any witness cosignatures."""
+        try:
+            scp = log.latest() if size is None else log.checkpoint_at(size)
+        except ProofError as exc:
+            raise _Refusal(404, "not-found", exc.message) from exc
+        return {"size": scp.checkpoint.size, "root_hash": b64(scp.checkpoint.root), "note": scp.encode()}
+
+    @app.get(f"{API}/proof/inclusion", tags=["log"])
+    def inclusion(_: Caller, index: Annotated[int, Query(ge=0)],
+                  size: Annotated[int | None, Query(ge=1)] = None) -> dict[str, Any]:
+        n = log.size()
+        if index >= n or (size is not None and (size > n or index >= size)):
+            raise _Refusal(404, "not-found", f"no entry {index} in a log of {n} (size {size})")
+        try:
+            r = log.inclusion_proof(index, size)
+        except ProofError as exc:
+            raise _Refusal(404, "not-found", exc.message) from exc
+        return {**r.to_json(), "leaf_hash": b64(leaf_hash(log.leaf(index)))}
+
+    @app.get(f"{API}/proof/consistency", tags=["log"])
+    def consistency(_: Caller, old: Annotated[int, Query(ge=0)],
+                    new: Annotated[int, Query(ge=0)]) -> dict[str, Any]:
+        if old > new or new > log.size():
+            raise _Refusal(404, "not-found",
+                           f"no consistency proof from {old} to {new} (log size {log.size()})")
+        return {"old": old, "new": new, "proof": [b64(h) for h in log.consistency_proof(old, new)]}
+
+    @app.get(f"{API}/entries", tags=["log"])
+    def entries(p: Caller, start: Annotated[int, Query(ge=0)] = 0,
+                limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
+        """Entries [start, start+limit). Parties get the envelopes; the public the metadata and leaf
+        hash only (bodies may hold declarations and openings meant for the parties)."""
+        full = p is not None and bool(p.roles & {Role.DECLARANT, Role.INSPECTOR})
+        rows = []
+        for e in log.store.entries(start, min(start + limit, log.size())):
+            row: dict[str, Any] = {"index": e.index, "kind": e.kind, "author": e.author, "seq": e.seq,
+                                   "received": e.received_at, "leaf_hash": b64(leaf_hash(e.leaf))}
+            if full:
+                row["envelope"] = json.loads(e.leaf)
+            rows.append(row)
+        return {"start": start, "size": log.size(), "entries": rows, "bodies": full}
+
+    # -- writes ----------------------------------------------------------------------------------
+
+    def _append(p: Principal, raws: list[dict[str, Any]], *, only_kind: str | None = None,
+                inspection: str | None = None) -> list[dict[str, Any]]:
+        if not raws or len(raws) > settings.max_batch:
+            raise _Refusal(422, "invalid-request", f"send 1 to {settings.max_batch} envelopes")
+        admitted: list[Admitted | RecordRefused] = []
+        for raw in raws:
+            try:
+                item = log.admit(raw)
+            except RecordRefused as exc:
+                admitted.append(exc)
+                continue
+            if item.author != p.party:
+                admitted.append(RecordRefused(
+                    f"{p.party} may append only its own records; this one names {item.author} as author",
+                    code="not-yours"))
+            elif only_kind is not None and item.kind != only_kind:
+                admitted.append(RecordRefused(f"this endpoint takes {only_kind} records, not {item.kind}",
+                                              code="wrong-kind"))
+            elif inspection is not None and json.loads(_payload(item.leaf))["body"].get(
+                    "inspection") != inspection:
+                admitted.append(RecordRefused(f"the record is not a step of inspection {inspection}",
+                                              code="wrong-inspection"))
+            else:
+                admitted.append(item)
+        with write_lock:
+            results = log.append_admitted(admitted)
+        return [r.to_json() if not isinstance(r, RecordRefused)
+                else {"refused": r.code, "message": r.message} for r in results]
+
+    @app.post(f"{API}/entries", tags=["log"])
+    async def append(request: Request, p: Caller) -> JSONResponse:
+        """Append one DSSE envelope (an object) or several (a list). Each gets a receipt or a refusal
+        with its reason; refused records leave the log unchanged. 409 if all were refused."""
+        party = need_party(p)
+        raws = await _json_body(request)
+        out = _append(party, raws if isinstance(raws, list) else [raws])
+        status = 409 if all("refused" in r for r in out) else 200
+        if isinstance(raws, dict):
+            r = out[0]
+            if "refused" in r:
+                return _error(409, r["refused"], r["message"])
+            return JSONResponse(r, status_code=200)
+        return JSONResponse({"results": out}, status_code=status)
+
+    @app.post(f"{API}/cosignatures", tags=["witness"])
+    def cosign(body: CosignIn, p: Caller) -> dict[str, Any]:
+        """A witness submits the checkpoint note carrying its cosignature (after checking consistency
+        against what it saw before); the log attaches it once it verifies."""
+        if p is None or Role.WITNESS not in p.roles:
+            raise _Refusal(403 if p else 401, "forbidden", "only a registered witness key may cosign")
+        note = parse_note(body.note)
+        cp = Checkpoint.parse_text(note.text)
+        mine = [s for s in note.signatures if s.name == p.note_name]
+        if not mine:
+            raise _Refusal(422, "invalid-request", f"the note carries no signature named {p.note_name}")
+        scp = log.add_cosignature(cp.size, mine[0])
+        return {"size": cp.size, "note": scp.encode()}
+
+    # -- findings and state: public --------------------------------------------------------------
+
+    @app.get(f"{API}/findings", tags=["compliance"])
+    def findings(_: Caller, at: dt.date, hypothetical: bool = True) -> dict[str, Any]:
+        """Findings at `at` for the adopted agreements (proposals hypothetically unless told not to)."""
+        ags = ws.agreements()
+        if not log.size():
+            return {"at": at.isoformat(), "findings": []}
+        disclosed = read_disclosed(ws.disclosed)
+        out = []
+        cp: dict[str, Any] | None = None
+        for ag in ags:
+            hyp = hypothetical and ag.stage_at(at) in ("proposed", "signed")
+            res = check([ag], log, at, hypothetical=hyp, disclosed=disclosed)
+            cp = res.checkpoint
+            out += [f.to_json() for f in res.findings]
+        return {"at": at.isoformat(), "checkpoint": cp, "findings": out}
+
+    @app.get(f"{API}/state", tags=["compliance"])
+    def state(_: Caller, at: dt.date) -> dict[str, Any]:
+        """Each party's declaration in force at `at`: its date, entry and aggregates (public)."""
+        from detente.compliance.state import load_history
+
+        h = load_history(log.store, log.size()).at(at)
+        return {"at": at.isoformat(), "declarations": {
+            p: {"as_of": d.as_of.isoformat(), "index": d.record.index, "aggregates": dict(d.aggregates),
+                "committed": d.commitment is not None} for p, d in sorted(h.declarations.items())}}
+
+    # -- inspections: parties --------------------------------------------------------------------
+
+    @app.get(f"{API}/inspections", tags=["inspections"])
+    def inspections(p: Caller) -> dict[str, Any]:
+        need_party(p)
+        proc = project(ws, log)
+        return {"inspections": [c.to_json() for c in proc.cases.values()],
+                "void": [{"index": i, "reason": r} for i, r in sorted(proc.void.items())]}
+
+    @app.get(f"{API}/inspections/{{inspection}}", tags=["inspections"])
+    def inspection(inspection: str, p: Caller) -> dict[str, Any]:
+        need_party(p)
+        case = project(ws, log).cases.get(inspection)
+        if case is None:
+            raise _Refusal(404, "not-found", f"no inspection {inspection!r} in the log")
+        return case.to_json()
+
+    @app.post(f"{API}/inspections/{{inspection}}/{{step}}", tags=["inspections"])
+    async def inspection_step(inspection: str, step: str, request: Request, p: Caller) -> JSONResponse:
+        """Append one signed step of `inspection` (request, commit, reveal, default, opening, report,
+        countersign, ambiguity, refusal): the log's procedure judges it."""
+        party = need_party(p)
+        kind = STEPS.get(step)
+        if kind is None:
+            raise _Refusal(404, "not-found", f"no step {step!r}; steps: {', '.join(sorted(STEPS))}")
+        raw = await _json_body(request)
+        if not isinstance(raw, dict):
+            raise _Refusal(422, "invalid-request", "send one DSSE envelope (a JSON object)")
+        (r,) = _append(party, [raw], only_kind=kind, inspection=inspection)
+        if "refused" in r:
+            return _error(409, r["refused"], r["message"])
+        return JSONResponse(r)
+
+    @app.get(f"{API}/declarations/{{index}}/full", tags=["declarations"])
+    def full_declaration(index: int, p: Caller) -> Response:
+        """The full salted records of a committed declaration, for the log's parties only."""
+        need_party(p)
+        if index >= log.size():
+            raise _Refusal(404, "not-found", f"no entry {index}")
+        body = json.loads(_payload(log.leaf(index)))["body"]
+        if "commitment" not in body:
+            raise _Refusal(404, "not-found", f"entry {index} is not a committed declaration")
+        root = unb64(str(body["commitment"]["root"]), what="root")
+        for path in sorted(ws.disclosed.glob(f"*/{root.hex()}.json")):
+            return Response(path.read_bytes(), media_type="application/json")
+        raise _Refusal(404, "not-found", f"the full records of entry {index} were not disclosed to this log")
+
+    if dashboard:
+        from detente.dashboard.app import router
+        from detente.dashboard.views import Dashboard
+
+        app.include_router(router(Dashboard.open(ws)))
+
+    return app
+
+
+def _payload(leaf: bytes) -> bytes:
+    import base64
+
+    return base64.b64decode(json.loads(leaf)["payload"])
+
+
+async def _json_body(request: Request) -> Any:
+    body = await request.body()
+    try:
+        return json.loads(body)
+    except ValueError as exc:
+        raise _Refusal(422, "invalid-request", f"the body is not JSON: {exc}") from exc
+
+
+def _ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+__all__ = ["Settings", "create_app"]
