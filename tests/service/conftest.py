@@ -43,9 +43,10 @@ class Env:
 
 
 def login(c: TestClient, key: SigningKey) -> TestClient:
+    origin = c.get("/v1/log").json()["origin"]
     ch = c.post("/v1/auth/challenge", json={"keyid": key.keyid}).json()["challenge"]
     got = c.post("/v1/auth/token", json={"keyid": key.keyid, "challenge": ch,
-                                         "signature": b64(key.sign(auth_message(ORIGIN, ch)))})
+                                         "signature": b64(key.sign(auth_message(origin, ch)))})
     assert got.status_code == 200, got.text
     c.headers["Authorization"] = f"Bearer {got.json()['token']}"
     return c
