@@ -11,8 +11,10 @@ Roles, decided per request from the bearer token (auth.py) or its absence:
 
 Every write goes through `Workspace.log()`, so the door (signatures, roles, sequence numbers) and the
 content rules (the inspection procedure of the adopted agreements) judge it exactly as they judge the
-CLI; refusals come back as 409 with the rule's code. Appends are serialised in the process by a lock
-and across processes by the database's write lock, so many clients keep one order.
+CLI; refusals come back as 409 with the rule's code. Concurrent appends are group-committed: whoever
+finds the log idle writes everything waiting in one durable transaction (one fsync for many
+clients), and the database's write lock orders them against other processes, so many clients keep
+one order and each gets the receipt of its own records.
 """
 
 
@@ -26,6 +28,7 @@ from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from detente.codec import b64, unb64
@@ -36,6 +39,8 @@ from detente.inspection.procedure import STEP_KINDS
 from detente.log.admission import Admitted
 from detente.log.merkle import leaf_hash
 from detente.log.note import Checkpoint, parse_note
+from detente.log.receipt import Receipt
+from detente.log.transparency import TransparencyLog
 from detente.log.trust import operator_verifier, witness_verifiers
 from detente.model.parties import Role
 from detente.service.auth import Authenticator, AuthError, Principal
@@ -85,8 +90,8 @@ def create_app(ws: Workspace, settings: Settings = Settings(), *, dashboard: boo
     auth = Authenticator(reg)
     limiter = RateLimiter(settings.rate, settings.burst)
     public_limiter = RateLimiter(settings.public_rate, settings.public_burst)
-    write_lock = threading.Lock()
     log = ws.log()  # one writer object: its rules' projection follows the log across requests
+    committer = GroupCommit(log)
     app = FastAPI(
         title="Détente",
         version="1",
@@ -247,8 +252,7 @@ def create_app(ws: Workspace, settings: Settings = Settings(), *, dashboard: boo
                                               code="wrong-inspection"))
             else:
                 admitted.append(item)
-        with write_lock:
-            results = log.append_admitted(admitted)
+        results = committer.submit(admitted)
         return [r.to_json() if not isinstance(r, RecordRefused)
                 else {"refused": r.code, "message": r.message} for r in results]
 
@@ -258,7 +262,7 @@ def create_app(ws: Workspace, settings: Settings = Settings(), *, dashboard: boo
         with its reason; refused records leave the log unchanged. 409 if all were refused."""
         party = need_party(p)
         raws = await _json_body(request)
-        out = _append(party, raws if isinstance(raws, list) else [raws])
+        out = await run_in_threadpool(_append, party, raws if isinstance(raws, list) else [raws])
         status = 409 if all("refused" in r for r in out) else 200
         if isinstance(raws, dict):
             r = out[0]
@@ -337,7 +341,7 @@ def create_app(ws: Workspace, settings: Settings = Settings(), *, dashboard: boo
         raw = await _json_body(request)
         if not isinstance(raw, dict):
             raise _Refusal(422, "invalid-request", "send one DSSE envelope (a JSON object)")
-        (r,) = _append(party, [raw], only_kind=kind, inspection=inspection)
+        (r,) = await run_in_threadpool(_append, party, [raw], only_kind=kind, inspection=inspection)
         if "refused" in r:
             return _error(409, r["refused"], r["message"])
         return JSONResponse(r)
@@ -363,6 +367,67 @@ def create_app(ws: Workspace, settings: Settings = Settings(), *, dashboard: boo
         app.include_router(router(Dashboard.open(ws)))
 
     return app
+
+
+class GroupCommit:
+    """Leader/follower group commit over `TransparencyLog.append_admitted`.
+
+    A request queues its records; if no commit is running it becomes the leader, takes everything
+    queued (its own and other requests'), appends it as one batch and hands each request its slice
+    of the results. Records keep their arrival order, so a party's records stay in sequence order.
+    """
+
+    def __init__(self, log: TransparencyLog, max_batch: int = 5000) -> None:
+        self.log = log
+        self.max_batch = max_batch
+        self._cond = threading.Condition()
+        self._pending: list[_Slot] = []
+        self._busy = False
+
+    def submit(self, items: list[Admitted | RecordRefused]) -> list[Receipt | RecordRefused]:
+        slot = _Slot(items)
+        with self._cond:
+            self._pending.append(slot)
+            while self._busy and not slot.done:
+                self._cond.wait()
+            if slot.done:
+                return slot.result()
+            self._busy = True
+            batch: list[_Slot] = []
+            n = 0
+            while self._pending and (not batch or n + len(self._pending[0].items) <= self.max_batch):
+                s = self._pending.pop(0)
+                batch.append(s)
+                n += len(s.items)
+        try:
+            results = self.log.append_admitted([i for s in batch for i in s.items])
+            k = 0
+            for s in batch:
+                s.results, k = results[k:k + len(s.items)], k + len(s.items)
+        except BaseException as exc:
+            for s in batch:
+                s.error = exc
+            raise
+        finally:
+            with self._cond:
+                for s in batch:
+                    s.done = True
+                self._busy = False
+                self._cond.notify_all()
+        return slot.result()
+
+
+class _Slot:
+    def __init__(self, items: list[Admitted | RecordRefused]) -> None:
+        self.items = items
+        self.results: list[Receipt | RecordRefused] = []
+        self.error: BaseException | None = None
+        self.done = False
+
+    def result(self) -> list[Receipt | RecordRefused]:
+        if self.error is not None:
+            raise self.error
+        return self.results
 
 
 def _payload(leaf: bytes) -> bytes:
