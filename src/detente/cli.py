@@ -23,6 +23,7 @@ from detente.log.bundle import export_bundle, verify_bundle, verify_store
 from detente.log.receipt import Receipt
 from detente.log.trust import operator_verifier
 from detente.model.parties import PartyKey, Role
+from detente.negotiate import cli as negotiate_cli
 from detente.workspace import Workspace
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -333,6 +334,7 @@ agreement_app = typer.Typer(no_args_is_help=True, help="Agreements as data: vali
 app.add_typer(agreement_app, name="agreement")
 app.add_typer(analysis_cli.app, name="analyze")
 inspection_cli.register(app)
+app.add_typer(negotiate_cli.app, name="negotiate")
 
 
 @agreement_app.command("adopt")

@@ -32,7 +32,7 @@ from detente.log.cosign import collect_cosignatures
 from detente.model.parties import Role
 from detente.records import make_record
 from detente.render import print_findings
-from detente.scenario import agreement_files, declaration_bodies
+from detente.scenario import agreement_files, declaration_bodies, scenario_dir
 from detente.workspace import Workspace
 
 ORIGIN = "detente.example/2022-transparency"
@@ -174,6 +174,13 @@ def run_demo(workspace: Path | None, console: Console | None) -> dict[str, Any]:
 
     comparison = compare_2022(None, root / "analysis")
 
+    # Where Russia's drafts and the U.S. response meet, and what the drafts would change.
+    from detente.negotiate import demo_section, impact
+
+    negotiation = demo_section(None)
+    nato_draft = load_agreement(scenario_dir("2022") / "proposals" / "ru-nato-agreement-2021-12-17.yaml")
+    negotiation["impact"] = impact(nato_draft, ws, EVALUATE_AT).to_json()
+
     # The compliance report, as a government would publish it: HTML always, PDF where Chromium is.
     from detente.report.render import find_chromium, write_report
 
@@ -182,6 +189,7 @@ def run_demo(workspace: Path | None, console: Console | None) -> dict[str, Any]:
         reports["pdf"] = str(write_report(root, ROUND_EVALUATED_AT, root / "report.pdf")[0])
 
     summary = {
+        "negotiation": negotiation,
         "reports": reports,
         "analysis": comparison.to_json(),
         "workspace": str(root),
@@ -221,6 +229,11 @@ def run_demo(workspace: Path | None, console: Console | None) -> dict[str, Any]:
         print_findings(console, after_round.findings,
                        f"The transparency mechanism after one round, {ROUND_EVALUATED_AT} (hypothetical)",
                        after_round.checkpoint)
+        console.rule("Negotiation: Russia's drafts of 17 December 2021 against the U.S. response")
+        demo_section(console)
+        from detente.negotiate.render import print_impact
+
+        print_impact(console, impact(nato_draft, ws, EVALUATE_AT))
         console.print(f"compliance report at {ROUND_EVALUATED_AT}: {', '.join(reports.values())}",
                       highlight=False)
         console.print(f"regime comparison (detection probability against quota): table and plots in "

@@ -65,6 +65,9 @@ def test_load_navigate_click_a_finding_and_verify_it(page: Page, tmp_path: Path)
     assert page.locator("#timeline-table tbody tr").count() >= 20
     page.locator("nav button[data-tab='analysis']").click()
     assert page.locator("#plots img").count() >= 1
+    page.locator("nav button[data-tab='negotiation']").click()
+    assert page.locator("#impact-table tbody tr[data-proposal='ru-nato-agreement-draft']").count() >= 2
+    assert "posture-of-27-may-1997" in page.locator("#impact-table").text_content()
     page.screenshot(path=str(tmp_path / "dashboard-map.png"))
 
 

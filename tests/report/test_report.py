@@ -50,6 +50,10 @@ def test_every_finding_is_in_the_report_with_its_evidence(demo_ws: Path) -> None
     assert re.search(r'src="data:image/svg\+xml;base64,', text)
     assert {c["inspection"] for c in rep.inspections} == {"RU-2022-01", "US-2022-01", "US-2022-02"}
     assert "http://" not in text.replace("http://www.w3.org", "")  # nothing fetched from elsewhere
+    # the negotiation view: Russia's drafts against the U.S. response, and what each would change
+    assert "Negotiation: the 2021–22 proposals" in text
+    assert "posture-of-27-may-1997" in text
+    assert "move 30 item(s) out of zone nato-after-1997" in text
 
 
 def test_untrusted_text_is_rendered_inert(tmp_path: Path) -> None:

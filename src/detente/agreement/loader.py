@@ -463,6 +463,8 @@ def load_agreement(path: str | Path) -> m.Agreement:
         if doc.withdrawal
         else None,
         source=_sources(doc.source),
+        unmodelled=tuple(m.Unmodelled(u.clause, u.text, u.reason, _sources(u.source))
+                         for u in doc.unmodelled),
     )
 
 

@@ -171,6 +171,14 @@ class Exchange(Obligation):
 
 
 @dataclass(frozen=True)
+class Unmodelled:
+    clause: str
+    text: str
+    reason: str
+    source: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Agreement:
     id: str
     title: str
@@ -192,6 +200,7 @@ class Agreement:
     withdrawal: Withdrawal | None = None
     source: tuple[str, ...] = field(default=())
     files: tuple[str, ...] = ()  # the agreement file and every file it includes, as read
+    unmodelled: tuple[Unmodelled, ...] = ()  # clauses recorded, not evaluated
 
     @property
     def party_ids(self) -> tuple[str, ...]:

@@ -250,6 +250,16 @@ class IncludeDoc(Strict):
     sites: list[SiteDoc] = Field(default_factory=list)
 
 
+class UnmodelledDoc(Strict):
+    """A clause the agreement makes that is not a rule over declared items (membership, doctrine,
+    areas no text defines): recorded with its source so a comparison shows it, never evaluated."""
+
+    clause: Text
+    text: Text
+    reason: Text = Field(description="why it is not expressed as an obligation")
+    source: Sources | None = None
+
+
 class AgreementDoc(Strict):
     agreement: Id = Field(description="a short identifier, e.g. new-start")
     title: Text
@@ -268,6 +278,9 @@ class AgreementDoc(Strict):
     zones: dict[Id, ZoneDoc] = Field(default_factory=dict)
     sites: list[SiteDoc] = Field(default_factory=list)
     obligations: list[Obligation] = Field(default_factory=list)
+    unmodelled: list[UnmodelledDoc] = Field(
+        default_factory=list, description="clauses recorded with their source but not evaluated"
+    )
 
 
 def _close_patterned_maps(node: Any) -> None:

@@ -59,6 +59,11 @@ def router(board: Dashboard, prefix: str = "/dashboard") -> APIRouter:
         """Findings at a date (default: the date of the latest record), with inclusion proofs."""
         return board.findings(at or board.default_at())
 
+    @r.get("/api/negotiation")
+    def negotiation(at: dt.date | None = None) -> dict[str, Any]:
+        """Russia's 2021 drafts against the U.S. response of 2022, and each text's impact at a date."""
+        return board.negotiation(at or board.default_at())
+
     @r.get("/api/map")
     def map_() -> JSONResponse:
         """Sites and simplified border shapes (shipped Natural Earth data)."""

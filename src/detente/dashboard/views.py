@@ -116,6 +116,14 @@ class Dashboard:
         return {"at": at.isoformat(), "checkpoint": results[0].checkpoint if results else None,
                 "findings": findings}
 
+    def negotiation(self, at: dt.date) -> dict[str, Any]:
+        """The 2021–22 proposals compared, and what each would change on the log's postures."""
+        from detente.negotiate.render import negotiation_view
+
+        if not self.ws.log(writable=False).size():
+            return {"diffs": [], "impacts": []}
+        return negotiation_view(self.ws, at)
+
     def map(self) -> dict[str, Any]:
         sites: dict[str, dict[str, Any]] = {}
         for a in self.agreements:

@@ -70,6 +70,7 @@ class Report:
     inspections: tuple[dict[str, Any], ...]
     analysis: dict[str, Any] | None
     plots: dict[str, Path] = field(default_factory=dict)
+    negotiation: dict[str, Any] | None = None
 
 
 def build_report(
@@ -118,6 +119,9 @@ def build_report(
 
     load_history(log.store, checkpoint["size"], known_at, procedure=proc)
     analysis, plots = _analysis(ws, analysis_dir)
+    from detente.negotiate.render import negotiation_view
+
+    negotiation = negotiation_view(ws, at)
     return Report(
         origin=log.registry.origin,
         at=at,
@@ -133,6 +137,7 @@ def build_report(
         inspections=tuple(c.to_json() for c in proc.cases.values()),
         analysis=analysis,
         plots=plots,
+        negotiation=negotiation,
     )
 
 

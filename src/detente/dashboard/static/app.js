@@ -252,6 +252,35 @@ async function loadTimeline() {
   });
 }
 
+async function loadNegotiation() {
+  const data = await api("negotiation?at=" + encodeURIComponent($("#at").value || ""));
+  const box = $("#negotiation-body");
+  box.replaceChildren();
+  for (const d of data.diffs) {
+    box.append(el("h3", {}, `${d.a.title} — against — ${d.b.title}`));
+    box.append(el("p", {}, `${d.in_both.length} rule(s) in both; ${d.related.length} meeting in scope; ` +
+      `${d.only_in_a.length} only in the first; ${d.only_in_b.length} only in the second.`));
+    const ul = el("ul");
+    for (const x of d.related) ul.append(el("li", {}, `${x.a.id} (${x.a.clause}) and ${x.b.id} (${x.b.clause}): ${x.how}`));
+    for (const x of d.asymmetries) ul.append(el("li", {}, `asymmetry: ${x.agreement}/${x.id} binds ${x.parties.join(", ")} only`));
+    box.append(ul);
+  }
+  const body = $("#impact-table tbody");
+  body.replaceChildren();
+  for (const imp of data.impacts) {
+    for (const [party, rows] of Object.entries(imp.parties)) {
+      for (const x of rows) {
+        const tr = el("tr", { "data-proposal": imp.proposal });
+        const where = x.sites.slice(0, 4).map((s) => `${s.site} (${s.count})`).join(", ");
+        tr.append(el("td", {}, imp.proposal), el("td", {}, party),
+          el("td", {}, x.obligation + (x.reading !== "agreed text" ? ` (${x.reading})` : "")),
+          el("td", { class: x.status }, x.status), el("td", {}, where), el("td", {}, x.remedy));
+        body.append(tr);
+      }
+    }
+  }
+}
+
 function tabs() {
   for (const b of document.querySelectorAll("nav button")) {
     b.addEventListener("click", () => {
@@ -267,7 +296,8 @@ async function main() {
   $("#verify").addEventListener("click", verifySelected);
   $("#at-form").addEventListener("submit", (ev) => { ev.preventDefault(); loadFindings(); });
   await loadOverview();
-  await Promise.all([state.overview.checkpoint ? loadFindings() : null, loadMap(), loadTimeline()]);
+  await Promise.all([state.overview.checkpoint ? loadFindings() : null, loadMap(), loadTimeline(),
+    state.overview.checkpoint ? loadNegotiation() : null]);
   document.body.dataset.ready = "true";
 }
 main().catch((e) => { $("#log-line").textContent = "error: " + e.message; document.body.dataset.ready = "error"; });
