@@ -65,7 +65,7 @@ def over_http(clients: int, appends: int) -> tuple[float, list[float], int]:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
-        srv = subprocess.Popen([str(Path(sys.executable).parent / "detente"), "serve", "--workspace",  # noqa: S603
+        srv = subprocess.Popen([str(Path(sys.executable).parent / "detente"), "serve", "--workspace",
                                 str(ws.path), "--port", str(port), "--no-dashboard"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:

@@ -116,7 +116,8 @@ def test_asymmetries_and_reciprocal_pairs() -> None:
 
 @pytest.mark.parametrize(("old", "new", "match"), [
     ("  - {id: RU, name: Russian Federation}\n",
-     "  - {id: RU, name: Russian Federation}\n  - {id: UK, name: United Kingdom}\n  - {id: UK, name: again}\n",
+     "  - {id: RU, name: Russian Federation}\n  - {id: UK, name: United Kingdom}\n"
+     "  - {id: UK, name: again}\n",
      r"party 'UK' is listed twice"),
     ("inspected: US\n", "inspected: FR\n", r"FR"),
     ("select: 'category == \"Tomahawk\"'", "select: 'category == \"Tomahawks\"'", r"Tomahawks"),
