@@ -171,6 +171,17 @@ def sign_cmd(
     _emit(env.to_json())
 
 
+def _parse_known_at(text: str | None) -> dt.datetime | None:
+    from detente.model.records import parse_time
+
+    if text is None:
+        return None
+    try:
+        return parse_time(text)
+    except ValueError as exc:
+        raise DetenteError(f"--known-at: {exc}") from None
+
+
 def _next_seq(ws: Workspace, author: str) -> int:
     store = ws.store()
     try:
@@ -420,17 +431,11 @@ def check_cmd(
     """Evaluate agreements against the log: one finding per obligation, party and reading."""
     from detente.agreement.loader import load_agreement
     from detente.compliance.check import check, read_disclosed
-    from detente.model.records import parse_time
     from detente.render import print_findings
 
     try:
         when = _parse_at(at)
-        known = None
-        if known_at is not None:
-            try:
-                known = parse_time(known_at)
-            except ValueError as exc:
-                raise DetenteError(f"--known-at: {exc}") from None
+        known = _parse_known_at(known_at)
         ags = [load_agreement(f) for f in agreements]
         ws = Workspace.open(workspace, db)
         result = check(ags, ws.log(writable=False), when, known_at=known, hypothetical=hypothetical,
@@ -463,17 +468,11 @@ def report_cmd(
 ) -> None:
     """Write the compliance report: per obligation and party, the finding, its evidence and proofs."""
     from detente.agreement.loader import load_agreement
-    from detente.model.records import parse_time
     from detente.report.render import summary, write_report
 
     try:
         when = _parse_at(at)
-        known = None
-        if known_at is not None:
-            try:
-                known = parse_time(known_at)
-            except ValueError as exc:
-                raise DetenteError(f"--known-at: {exc}") from None
+        known = _parse_known_at(known_at)
         ags = [load_agreement(f) for f in agreement] or None
         path, rep = write_report(workspace, when, out_file, agreements=ags, known_at=known, db_url=db)
     except DetenteError as exc:

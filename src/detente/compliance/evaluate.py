@@ -28,7 +28,7 @@ from detente.agreement import model as m
 from detente.agreement.table import HoldingsTable, SiteInfo
 from detente.compliance.findings import Evidence, Finding, Status
 from detente.compliance.state import Declaration, Record, State
-from detente.inspection.procedure import Case, Step
+from detente.inspection.procedure import Case, Step, period_start
 
 TOP = 20  # sites and item groups listed per finding; the totals always cover everything
 
@@ -865,13 +865,7 @@ def _latest_exchange(ctx: _Ctx, ob: m.Exchange, party: str) -> Finding:
 
 
 def _period_start(at: dt.date, per: str) -> dt.date:
-    if per == "year":
-        return dt.date(at.year, 1, 1)
-    if per == "half-year":
-        return dt.date(at.year, 1 if at.month <= 6 else 7, 1)
-    if per == "quarter":
-        return dt.date(at.year, 3 * ((at.month - 1) // 3) + 1, 1)
-    return dt.date(at.year, at.month, 1)
+    return period_start(at, per)
 
 
 def _times(n: int) -> str:
