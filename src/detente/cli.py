@@ -34,6 +34,8 @@ app.add_typer(log_app, name="log")
 WorkspaceOpt = Annotated[Path, typer.Option("--workspace", "-w", help="Workspace directory.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL (default: DIR/log.db).")]
+KnownAtOpt = Annotated[str | None, typer.Option(
+    "--known-at", help="Use only records signed by then (RFC 3339, e.g. 2022-03-31T00:00:00Z).")]
 
 
 def _passphrase(encrypt: bool) -> bytes | None:
@@ -421,8 +423,7 @@ def check_cmd(
     agreements: Annotated[list[Path], typer.Argument(help="Agreement YAML files.")],
     workspace: WorkspaceOpt,
     at: Annotated[str, typer.Option("--at", help="Evaluate the state at this date (YYYY-MM-DD).")],
-    known_at: Annotated[str | None, typer.Option(
-        "--known-at", help="Use only records signed by then (RFC 3339, e.g. 2022-03-31T00:00:00Z).")] = None,
+    known_at: KnownAtOpt = None,
     hypothetical: Annotated[bool, typer.Option(
         "--hypothetical", help="Evaluate proposals and signed-not-ratified texts as if in force.")] = False,
     db: DbOpt = None,
@@ -461,8 +462,7 @@ def report_cmd(
     agreement: Annotated[list[Path], typer.Option(
         help="Agreement to report on (repeatable; default: the adopted ones, else the 2022 scenario).")
     ] = [],  # noqa: B006
-    known_at: Annotated[str | None, typer.Option(
-        "--known-at", help="Use only records signed by then (RFC 3339).")] = None,
+    known_at: KnownAtOpt = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
