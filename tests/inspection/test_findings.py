@@ -6,13 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from tests.inspection.conftest import Round, aegis
-
 from detente.agreement.loader import load_agreement
 from detente.compliance.check import check, read_disclosed
 from detente.compliance.findings import Finding
 from detente.inspection.desk import disclose
 from detente.scenario import agreement_files
+from inspection.conftest import Round, aegis
 
 AG = "aegis-ashore-transparency"
 RU_OB = "russian-visits-to-aegis-ashore"

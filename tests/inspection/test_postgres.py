@@ -9,11 +9,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.inspection.conftest import Round, make_round
-from tests.pg import TestPostgres
 
 from detente.errors import RecordRefused
 from detente.inspection.desk import Desk, project
+from inspection.conftest import Round, make_round
+from pg import TestPostgres
 
 AG = "aegis-ashore-transparency"
 

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from tests.inspection.conftest import Round
 
 from detente.codec import b64
 from detente.errors import RecordRefused
@@ -16,6 +15,7 @@ from detente.inspection import draw as d
 from detente.inspection.desk import Desk, project
 from detente.log.commitment import Opening
 from detente.records import make_record
+from inspection.conftest import Round
 
 AG = "aegis-ashore-transparency"
 RU_OB = "russian-visits-to-aegis-ashore"

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.service.conftest import ORIGIN, Env, login
 
 from detente.codec import b64
 from detente.inspection.desk import Desk
@@ -18,6 +17,7 @@ from detente.log.merkle import leaf_hash, verify_inclusion
 from detente.log.note import NoteVerifier, open_checkpoint
 from detente.service.app import Settings
 from detente.service.auth import auth_message
+from service.conftest import ORIGIN, Env, login
 
 ROLES = ("public", "party", "witness", "other-party")
 

@@ -13,12 +13,12 @@ import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
-from tests.service.conftest import login
 
 from detente.model.parties import Role
 from detente.scenario import agreement_files
 from detente.service.app import Settings, create_app
 from detente.workspace import Workspace
+from service.conftest import login
 
 # The schema is read at import (schemathesis parametrizes from it), so the app exists at import too.
 _ws_dir = Path(tempfile.mkdtemp(prefix="detente-schemathesis-"))
