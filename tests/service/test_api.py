@@ -248,3 +248,27 @@ def test_findings_state_and_full_declaration(env: Env) -> None:
     full = login(env.app_client(), env.key("RU")).get(f"/v1/declarations/{decl}/full").json()
     assert full["records"][0]["record"]["category"] == "SM-3"
     assert_error(login(env.app_client(), env.key("RU")).get("/v1/declarations/0/full"), 404)
+
+
+def test_a_chunked_body_without_a_length_is_capped(env: Env) -> None:
+    party = login(env.app_client(Settings(max_body_bytes=2000)), env.key("US"))
+
+    def chunks() -> Any:
+        for _ in range(10):
+            yield b" " * 500
+
+    r = party.post("/v1/entries", content=chunks(), headers={"Content-Type": "application/json"})
+    assert_error(r, 413, "too-large")
+
+
+def test_huge_indices_are_refused_not_crashed_on(env: Env) -> None:
+    """Found by schemathesis: a size past SQLite's 64-bit integers raised OverflowError (a 500)."""
+    seeded(env)
+    c = env.app_client()
+    cases: list[tuple[str, dict[str, int]]] = [
+        ("/v1/checkpoint", {"size": 2**63}), ("/v1/proof/inclusion", {"index": 2**63}),
+        ("/v1/proof/consistency", {"old": 0, "new": 2**63}), ("/v1/entries", {"start": 2**63})]
+    for path, params in cases:
+        assert_error(c.get(path, params=params), 422, "invalid-request")
+    party = login(env.app_client(), env.key("US"))
+    assert_error(party.get("/v1/declarations/-1/full"), 422, "invalid-request")

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi import Path as FPath
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
@@ -48,6 +49,8 @@ from detente.service.limits import RateLimiter
 from detente.workspace import Workspace
 
 API = "/v1"
+#: Log sizes and indices fit in a signed 64-bit column; anything larger is a malformed request.
+MAX_INDEX = 2**53 - 1
 STEPS = {k.removeprefix("inspection-"): k for k in STEP_KINDS}
 
 
@@ -135,6 +138,8 @@ def create_app(ws: Workspace, settings: Settings = Settings(), *, dashboard: boo
             return _error(413, "too-large", f"request body over {settings.max_body_bytes} bytes")
         return await call_next(request)  # type: ignore[no-any-return]
 
+    app.add_middleware(_BodyCap, limit=settings.max_body_bytes)  # bodies sent without a length
+
     def caller(request: Request, authorization: Annotated[str | None, Header()] = None) -> Principal | None:
         try:
             p = auth.principal(authorization)
@@ -183,7 +188,8 @@ def create_app(ws: Workspace, settings: Settings = Settings(), *, dashboard: boo
                 "parties": sorted(reg.parties), "size": log.size()}
 
     @app.get(f"{API}/checkpoint", tags=["log"])
-    def checkpoint(_: Caller, size: Annotated[int | None, Query(ge=1)] = None) -> dict[str, Any]:
+    def checkpoint(_: Caller,
+                   size: Annotated[int | None, Query(ge=1, le=MAX_INDEX)] = None) -> dict[str, Any]:
         """The latest signed checkpoint (or the one of `size`), with any witness cosignatures."""
         try:
             scp = log.latest() if size is None else log.checkpoint_at(size)
@@ -192,8 +198,8 @@ def create_app(ws: Workspace, settings: Settings = Settings(), *, dashboard: boo
         return {"size": scp.checkpoint.size, "root_hash": b64(scp.checkpoint.root), "note": scp.encode()}
 
     @app.get(f"{API}/proof/inclusion", tags=["log"])
-    def inclusion(_: Caller, index: Annotated[int, Query(ge=0)],
-                  size: Annotated[int | None, Query(ge=1)] = None) -> dict[str, Any]:
+    def inclusion(_: Caller, index: Annotated[int, Query(ge=0, le=MAX_INDEX)],
+                  size: Annotated[int | None, Query(ge=1, le=MAX_INDEX)] = None) -> dict[str, Any]:
         n = log.size()
         if index >= n or (size is not None and (size > n or index >= size)):
             raise _Refusal(404, "not-found", f"no entry {index} in a log of {n} (size {size})")
@@ -204,15 +210,15 @@ def create_app(ws: Workspace, settings: Settings = Settings(), *, dashboard: boo
         return {**r.to_json(), "leaf_hash": b64(leaf_hash(log.leaf(index)))}
 
     @app.get(f"{API}/proof/consistency", tags=["log"])
-    def consistency(_: Caller, old: Annotated[int, Query(ge=0)],
-                    new: Annotated[int, Query(ge=0)]) -> dict[str, Any]:
+    def consistency(_: Caller, old: Annotated[int, Query(ge=0, le=MAX_INDEX)],
+                    new: Annotated[int, Query(ge=0, le=MAX_INDEX)]) -> dict[str, Any]:
         if old > new or new > log.size():
             raise _Refusal(404, "not-found",
                            f"no consistency proof from {old} to {new} (log size {log.size()})")
         return {"old": old, "new": new, "proof": [b64(h) for h in log.consistency_proof(old, new)]}
 
     @app.get(f"{API}/entries", tags=["log"])
-    def entries(p: Caller, start: Annotated[int, Query(ge=0)] = 0,
+    def entries(p: Caller, start: Annotated[int, Query(ge=0, le=MAX_INDEX)] = 0,
                 limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
         """Entries [start, start+limit). Parties get the envelopes; the public the metadata and leaf
         hash only (bodies may hold declarations and openings meant for the parties)."""
@@ -347,7 +353,7 @@ def create_app(ws: Workspace, settings: Settings = Settings(), *, dashboard: boo
         return JSONResponse(r)
 
     @app.get(f"{API}/declarations/{{index}}/full", tags=["declarations"])
-    def full_declaration(index: int, p: Caller) -> Response:
+    def full_declaration(index: Annotated[int, FPath(ge=0, le=MAX_INDEX)], p: Caller) -> Response:
         """The full salted records of a committed declaration, for the log's parties only."""
         need_party(p)
         if index >= log.size():
@@ -367,6 +373,39 @@ def create_app(ws: Workspace, settings: Settings = Settings(), *, dashboard: boo
         app.include_router(router(Dashboard.open(ws)))
 
     return app
+
+
+class _BodyCap:
+    """Count the bytes of a request body as they arrive and answer 413 past `limit`: a chunked
+    request has no Content-Length to check up front."""
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted() -> Any:
+            nonlocal seen
+            msg = await receive()
+            if msg["type"] == "http.request":
+                seen += len(msg.get("body", b""))
+                if seen > self.limit:
+                    raise _TooLarge
+            return msg
+
+        try:
+            await self.app(scope, counted, send)
+        except* _TooLarge:  # raised in `counted`, possibly inside a middleware's task group
+            resp = _error(413, "too-large", f"request body over {self.limit} bytes")
+            await resp(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
 
 
 class GroupCommit:
