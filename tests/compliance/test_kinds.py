@@ -205,6 +205,33 @@ def test_notifications_before_entry_into_force_and_after_the_date_do_not_count(t
     assert (f.status, f.value) == ("violation", 1)
 
 
+def test_notify_select_judges_only_the_items_it_names(tmp_path: Path) -> None:
+    """With `select:`, a late notice about other items is outside the rule; one about the items
+    it names is judged; one naming no items (or items it cannot decide) leaves it unverified."""
+    ag = agreement(tmp_path, TREATY.replace("    event: movement\n    within_days: 5\n",
+                                            "    event: movement\n    within_days: 5\n"
+                                            "    select: 'category == \"GLCM\" and range_km >= 500'\n", 1))
+    from detente.compliance.state import Notification
+
+    def note(log: Log, items: object, signed: dt.datetime) -> None:
+        rec = log.record("notification", "RU", signed, {"event": "movement", "items": items})
+        log.history.notifications.append(Notification(rec, "movement", utc(2022, 2, 1)))
+
+    log = Log()
+    note(log, [{"category": "SM-3", "count": 4}], utc(2022, 2, 20))  # late, but not the rule's items
+    f = find(log.run(ag), "notify-moves", "RU")
+    assert (f.status, f.value) == ("compliant", 0)
+    note(log, [{"category": "GLCM", "count": 2, "attributes": {"range_km": 600}}], utc(2022, 2, 20))
+    f = find(log.run(ag), "notify-moves", "RU")
+    assert (f.status, f.value) == ("violation", 1)
+    log = Log()
+    note(log, [{"category": "GLCM", "count": 2}], utc(2022, 2, 2))  # no range: cannot tell
+    note(log, [], utc(2022, 2, 2))
+    f = find(log.run(ag), "notify-moves", "RU")
+    assert f.status == "unverified"
+    assert "2 movement notification(s) name no items" in f.explanation
+
+
 # ------------------------------------------------------------------ data exchanges
 
 

@@ -100,7 +100,14 @@ def test_a_round_from_two_terminals(tmp_path: Path) -> None:
 def test_notify(tmp_path: Path) -> None:
     w = workspace(tmp_path)
     got = cli("notify", "movement", "--workspace", w, "--as", "RU", "--event-time", "+1d",
-              "--detail", "from=kamyshlov", "--detail", "to=kapustin-yar")
+              "--detail", "from=kamyshlov", "--detail", "to=kapustin-yar", "--item", "GLCM=16")
     assert got["ok"] is True
+    from detente.compliance.state import load_history
+    from detente.workspace import Workspace
+
+    log = Workspace.open(Path(w)).log(writable=False)
+    (n,) = load_history(log.store, log.size()).notifications
+    assert n.record.body["items"] == [{"category": "GLCM", "count": 16}]
+    assert n.record.body["from"] == "kamyshlov"
     assert cli("notify", "parade", "--workspace", w, "--as", "RU", "--event-time", "+1d", ok=False)[
         "error"] == "inspection"

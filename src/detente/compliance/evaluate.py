@@ -25,9 +25,10 @@ import numpy as np
 import numpy.typing as npt
 
 from detente.agreement import model as m
+from detente.agreement.selector import Selector
 from detente.agreement.table import HoldingsTable, SiteInfo
 from detente.compliance.findings import Evidence, Finding, Status
-from detente.compliance.state import Declaration, Record, State
+from detente.compliance.state import Declaration, Notification, Record, State
 from detente.inspection.procedure import Case, Step, period_start
 
 TOP = 20  # sites and item groups listed per finding; the totals always cover everything
@@ -692,6 +693,9 @@ def _notify(ctx: _Ctx, ob: m.Notify, party: str) -> Finding:
         for n in ctx.state.notifications
         if n.party == party and n.event == ob.event and n.event_time >= start
     ]
+    undecided: list[Notification] = []
+    if ob.select is not None:
+        notes, undecided = _notified_items(ctx, ob.select, party, notes)
     late = []
     for n in notes:
         if ob.within_days is not None:
@@ -738,9 +742,43 @@ def _notify(ctx: _Ctx, ob: m.Notify, party: str) -> Finding:
         head + " Events never notified cannot be seen in the log; inspections and successive "
         "declarations are what reveal them."
     )
+    status: Status = "compliant"
+    if undecided:
+        status = "unverified"
+        text += (f" {len(undecided)} {ob.event} notification(s) name no items the rule's selector "
+                 f"`{ob.select.text if ob.select else ''}` can decide (entries "
+                 f"{', '.join(str(n.record.index) for n in undecided[:5])}), so whether they fall "
+                 "under it cannot be told.")
+        evidence += tuple(_evidence_of(None, n.record, f"{ob.event} notification (undecided)")
+                          for n in undecided[:TOP])
     return _base(
-        ctx, ob, party, None, "compliant", text, value=0, bound=0, unit="late notification", evidence=evidence
+        ctx, ob, party, None, status, text, value=0, bound=0, unit="late notification", evidence=evidence
     )
+
+
+def _notified_items(
+    ctx: _Ctx, select: Selector, party: str, notes: list[Notification]
+) -> tuple[list[Notification], list[Notification]]:
+    """Split notifications into those whose `items` the rule's selector matches and those it
+    cannot decide (no items, or items lacking what it reads); the rest are outside the rule."""
+    ours: list[Notification] = []
+    undecided: list[Notification] = []
+    for n in notes:
+        items = n.record.body.get("items")
+        if not isinstance(items, list) or not items or not all(isinstance(i, dict) for i in items):
+            undecided.append(n)
+            continue
+        rows = [{"party": party, "site": i.get("site"), "category": i.get("category"),
+                 "count": i.get("count", 1) if isinstance(i.get("count", 1), int) else 1,
+                 "attributes": i.get("attributes") if isinstance(i.get("attributes"), dict) else {}}
+                for i in items]
+        t = HoldingsTable.from_items(rows, ctx.ag.attributes, ctx.ag.categories, {})
+        true, unknown = select.mask3(t)
+        if bool(true.any()):
+            ours.append(n)
+        elif bool(unknown.any()):
+            undecided.append(n)
+    return ours, undecided
 
 
 def _cutoffs(ob: m.Exchange, start: dt.date, end: dt.date) -> list[dt.date]:

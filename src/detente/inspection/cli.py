@@ -127,6 +127,8 @@ def notify(
     event_time: Annotated[str, typer.Option("--event-time", help="When it happens (RFC 3339 or +Nh).")],
     detail: Annotated[list[str], typer.Option(
         "--detail", help="KEY=VALUE added to the notification (repeatable).")] = [],  # noqa: B006
+    item: Annotated[list[str], typer.Option(
+        "--item", help="CATEGORY=COUNT the event concerns (repeatable).")] = [],  # noqa: B006
     key: KeyOpt = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
@@ -136,10 +138,15 @@ def notify(
         details = {}
         for kv in detail:
             k, sep, v = kv.partition("=")
-            if not sep or not k or k in ("event", "event_time"):
-                raise DetenteError(f"--detail {kv!r}: use KEY=VALUE (not event or event_time)")
+            if not sep or not k or k in ("event", "event_time", "items"):
+                raise DetenteError(f"--detail {kv!r}: use KEY=VALUE (not event, event_time or items)")
             details[k] = v
-        r = _desk(workspace, party, key, db).notify(event, _time(event_time, "--event-time"), details)
+        items = []
+        for cat, n in _pairs(item, "--item"):
+            if not n.isdigit():
+                raise DetenteError(f"--item {cat}={n}: the count must be a whole number")
+            items.append({"category": cat, "count": int(n)})
+        r = _desk(workspace, party, key, db).notify(event, _time(event_time, "--event-time"), details, items)
     except DetenteError as exc:
         fail(exc, as_json)
     _done(f"{event} notification", r, as_json)

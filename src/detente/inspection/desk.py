@@ -118,11 +118,15 @@ class Desk:
             body["source"] = source
         return self.append("declaration", body), path
 
-    def notify(self, event: str, event_time: dt.datetime, details: Mapping[str, Any] | None = None
-               ) -> Receipt:
+    def notify(self, event: str, event_time: dt.datetime, details: Mapping[str, Any] | None = None,
+               items: Sequence[Mapping[str, Any]] = ()) -> Receipt:
+        """A notification; `items` ({category, count, site?, attributes?}) say what the event
+        concerns, so a rule with `select:` can tell whether it is one it governs."""
         if event not in NOTIFICATION_EVENTS:
             raise InspectionError(f"event must be one of {', '.join(NOTIFICATION_EVENTS)}, not {event!r}")
-        body = {"event": event, "event_time": format_time(event_time), **dict(details or {})}
+        body: dict[str, Any] = {"event": event, "event_time": format_time(event_time), **dict(details or {})}
+        if items:
+            body["items"] = [dict(i) for i in items]
         return self.append("notification", body)
 
     # -- the inspection steps ---------------------------------------------------------------------
