@@ -92,6 +92,21 @@ EXPECTED: dict[str, Expected] = {
     "site-off-earth.yaml": (22, 15, "sites[0].location",
                             ("is not a place on Earth", "[longitude, latitude]"), None),
     "empty.yaml": (1, 1, None, ("the file is empty",), None),
+    # the seven kinds once more, each written another way (formerly tests/corpus)
+    "seven-unknown-field.yaml": (20, 5, "obligations[0].maximum",
+                                 ("unknown field 'maximum'", "expected one of"), "did you mean 'max'?"),
+    "seven-wrong-type.yaml": (19, 10, "obligations[0].max",
+                              ("got 'seven hundred'", "expected an integer"), None),
+    "seven-undefined-category.yaml": (18, 26, "obligations[0].select", ("unknown category 'ICMB'",),
+                                      "did you mean 'ICBM'?"),
+    "seven-invalid-polygon.yaml": (16, 14, "zones.bowtie.polygon",
+                                   ("invalid zone", "self-intersection at longitude 5, latitude 5"), None),
+    "seven-missing-party.yaml": (18, 19, "obligations[0].parties[1]",
+                                 ("'UK' is not a party to this agreement", "expected one of: US, RU"), None),
+    "seven-negative-limit.yaml": (19, 10, "obligations[0].max", ("-5 is out of range", "≥ 0"), None),
+    "seven-condition-names-no-obligation.yaml": (
+        21, 21, "obligations[0].conditions[0].reciprocal", ("condition names no obligation: 'kap'",),
+        "did you mean 'cap'?"),
 }
 
 
@@ -149,6 +164,7 @@ def test_every_file_is_broken_in_one_place_only(tmp_path: Path) -> None:
         "dates-out-of-order.yaml": ("entry_into_force: 2010-02-05", "entry_into_force: 2011-02-05"),
         "norway-no.yaml": ("deployed: NO}", "deployed: false}"),
         "alias.yaml": ("*art", '"Art. II"'),
+        "seven-negative-limit.yaml": ("max: -5", "max: 5"),
     }
     for name, (old, new) in fixes.items():
         text = (BROKEN / name).read_text(encoding="utf-8")
@@ -158,7 +174,7 @@ def test_every_file_is_broken_in_one_place_only(tmp_path: Path) -> None:
         assert load_agreement(mended).obligations, name
 
 
-@pytest.mark.parametrize("name", ["undefined-category.yaml", "yaml-syntax.yaml", "include-missing.yaml"])
+@pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_cli_validate_exits_2_with_the_location(name: str) -> None:
     line, column, _, words, _ = EXPECTED[name]
     path = BROKEN / name
