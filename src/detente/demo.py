@@ -157,14 +157,15 @@ def run_demo(workspace: Path | None, console: Console | None) -> dict[str, Any]:
     report = verify_bundle(bundle)
 
     agreements = [load_agreement(f) for f in agreement_files("2022")]
-    in_force = [a for a in agreements if a.stage_at(EVALUATE_AT) == "in-force"]
-    proposals = [a for a in agreements if a.stage_at(EVALUATE_AT) != "in-force"]
+    in_force = {a.id for a in agreements if a.stage_at(EVALUATE_AT) == "in-force"}
     disclosed = read_disclosed(ws.disclosed)
-    treaty = check(in_force, log, EVALUATE_AT, disclosed=disclosed)
-    what_if = check(proposals, log, EVALUATE_AT, hypothetical=True, disclosed=disclosed)
+    # one evaluation: the treaty in force as agreed, the proposals as if in force (hypothetical)
+    at_march = check(agreements, log, EVALUATE_AT, hypothetical=True, disclosed=disclosed)
+    treaty = [f for f in at_march.findings if f.agreement in in_force]
+    what_if = [f for f in at_march.findings if f.agreement not in in_force]
     after_round = check([a for a in agreements if a.id == AEGIS], log, ROUND_EVALUATED_AT,
                         hypothetical=True, disclosed=disclosed)
-    findings = [*treaty.findings, *what_if.findings]
+    findings = [*treaty, *what_if]
     counts: dict[str, int] = {}
     for f in findings:
         counts[f.status] = counts.get(f.status, 0) + 1
@@ -221,9 +222,9 @@ def run_demo(workspace: Path | None, console: Console | None) -> dict[str, Any]:
         status = "[green]verified[/]" if report.ok else f"[red]FAILED[/]: {report.error}"
         console.print(f"offline verification of {bundle}: {status} — {report.entries} entries, "
                       f"cosigned by {', '.join(report.cosigned_by)}", highlight=False)
-        print_findings(console, treaty.findings, f"In force on {EVALUATE_AT}: findings, both readings",
-                       treaty.checkpoint)
-        print_findings(console, what_if.findings,
+        print_findings(console, treaty, f"In force on {EVALUATE_AT}: findings, both readings",
+                       at_march.checkpoint)
+        print_findings(console, what_if,
                        f"The 2022 proposals, evaluated as if in force on {EVALUATE_AT} (hypothetical)")
         _print_round(console, round_["inspections"])
         print_findings(console, after_round.findings,

@@ -29,6 +29,8 @@ class CheckResult:
     malformed: tuple[tuple[int, str], ...]
     #: Inspection steps in the log that the procedure does not accept (appended without its rule).
     void_steps: tuple[tuple[int, str], ...] = ()
+    #: Every inspection of the evaluated agreements, as the procedure reads the same entries.
+    inspections: tuple[dict[str, Any], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -66,6 +68,9 @@ def check(
     """Evaluate against the log as of its latest signed checkpoint: the findings, the entries they
     cite and the proofs all refer to that one tree, so a later append cannot shift them.
 
+    `hypothetical` evaluates proposed and signed texts as if in force; it changes nothing for an
+    agreement in force or expired, so one call serves a mix (read the log once, one checkpoint).
+
     `disclosed`: full declarations received (`read_disclosed`); committed declarations without
     one count as aggregates only.
     """
@@ -83,4 +88,5 @@ def check(
         findings.extend(evaluate(ag, state, hypothetical=hypothetical, table=tables[key]))
     proven = attach_proofs(findings, log, scp)
     return CheckResult(at, checkpoint_json(scp), tuple(proven), tuple(history.malformed),
-                       tuple(sorted(procedure.void.items())))
+                       tuple(sorted(procedure.void.items())),
+                       tuple(c.to_json() for c in procedure.cases.values()))

@@ -22,7 +22,7 @@ from shapely.geometry import mapping
 from detente import geo
 from detente.agreement.loader import load_agreement
 from detente.agreement.model import Agreement
-from detente.compliance.check import CheckResult, check, read_disclosed
+from detente.compliance.check import check, read_disclosed
 from detente.log.trust import operator_verifier, witness_verifiers
 from detente.workspace import Workspace
 
@@ -104,17 +104,9 @@ class Dashboard:
         log = self.ws.log(writable=False)
         if not log.size():
             return {"at": at.isoformat(), "findings": [], "checkpoint": None}
-        disclosed = read_disclosed(self.ws.disclosed)
-        in_force = [a for a in self.agreements if a.stage_at(at) == "in-force"]
-        others = [a for a in self.agreements if a.stage_at(at) != "in-force"]
-        results: list[CheckResult] = []
-        if in_force:
-            results.append(check(in_force, log, at, disclosed=disclosed))
-        if others:
-            results.append(check(others, log, at, hypothetical=True, disclosed=disclosed))
-        findings = [f.to_json() for r in results for f in r.findings]
-        return {"at": at.isoformat(), "checkpoint": results[0].checkpoint if results else None,
-                "findings": findings}
+        res = check(self.agreements, log, at, hypothetical=True, disclosed=read_disclosed(self.ws.disclosed))
+        return {"at": at.isoformat(), "checkpoint": res.checkpoint,
+                "findings": [f.to_json() for f in res.findings]}
 
     def negotiation(self, at: dt.date) -> dict[str, Any]:
         """The 2021–22 proposals compared, and what each would change on the log's postures."""

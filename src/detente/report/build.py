@@ -22,7 +22,6 @@ from detente.agreement.model import Agreement
 from detente.compliance.check import check, read_disclosed
 from detente.compliance.findings import STATUSES, Finding
 from detente.errors import ConfigError, NoteError
-from detente.inspection.procedure import Procedure
 from detente.log.note import SignedCheckpoint, verify_cosignature
 from detente.log.trust import witness_verifiers
 from detente.model.parties import Registry
@@ -96,28 +95,20 @@ def build_report(
     disclosed = read_disclosed(ws.disclosed)
     # agreements in force first, as a government's report leads with its treaty obligations
     agreements = sorted(agreements, key=lambda a: a.stage_at(at) != "in-force")
+    # one evaluation of them all: one read of the log, one checkpoint behind every finding
+    result = check(agreements, log, at, known_at=known_at, hypothetical=True, disclosed=disclosed)
+    checkpoint = result.checkpoint
     sections = []
-    all_findings: list[Finding] = []
-    checkpoint: dict[str, Any] = {}
     for ag in agreements:
         stage = ag.stage_at(at)
-        hyp = stage in ("proposed", "signed")
-        result = check([ag], log, at, known_at=known_at, hypothetical=hyp, disclosed=disclosed)
-        checkpoint = result.checkpoint
-        obs = []
-        for ob in ag.obligations:
-            fs = tuple(f for f in result.findings if f.obligation == ob.id)
-            obs.append(ObligationSection(ob.id, ob.kind, ob.clause, ob.text or "", fs))
-        counts = _count(result.findings)
-        sections.append(AgreementSection(ag.id, ag.title, ag.legal_status, stage, hyp, ag.source,
-                                         tuple(obs), counts))
-        all_findings.extend(result.findings)
-    scp = SignedCheckpoint.parse(checkpoint["note"])
-    cosigners = _cosigners(scp, log.registry)
-    proc = Procedure({a.id: a for a in agreements}, log.registry)
-    from detente.compliance.state import load_history
-
-    load_history(log.store, checkpoint["size"], known_at, procedure=proc)
+        mine = [f for f in result.findings if f.agreement == ag.id]
+        obs = tuple(ObligationSection(ob.id, ob.kind, ob.clause, ob.text or "",
+                                      tuple(f for f in mine if f.obligation == ob.id))
+                    for ob in ag.obligations)
+        sections.append(AgreementSection(ag.id, ag.title, ag.legal_status, stage,
+                                         stage in ("proposed", "signed"), ag.source, obs, _count(mine)))
+    all_findings = list(result.findings)
+    cosigners = _cosigners(SignedCheckpoint.parse(checkpoint["note"]), log.registry)
     analysis, plots = _analysis(ws, analysis_dir)
     from detente.negotiate.render import negotiation_view
 
@@ -134,7 +125,7 @@ def build_report(
         counts=_count(all_findings),
         divergences=tuple(f for f in all_findings if f.details.get("divergence")),
         violations=tuple(f for f in all_findings if f.status == "violation"),
-        inspections=tuple(c.to_json() for c in proc.cases.values()),
+        inspections=result.inspections,
         analysis=analysis,
         plots=plots,
         negotiation=negotiation,

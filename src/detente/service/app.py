@@ -296,18 +296,12 @@ def create_app(ws: Workspace, settings: Settings = Settings(), *, dashboard: boo
     @app.get(f"{API}/findings", tags=["compliance"])
     def findings(_: Caller, at: dt.date, hypothetical: bool = True) -> dict[str, Any]:
         """Findings at `at` for the adopted agreements (proposals hypothetically unless told not to)."""
-        ags = ws.agreements()
         if not log.size():
             return {"at": at.isoformat(), "findings": []}
-        disclosed = read_disclosed(ws.disclosed)
-        out = []
-        cp: dict[str, Any] | None = None
-        for ag in ags:
-            hyp = hypothetical and ag.stage_at(at) in ("proposed", "signed")
-            res = check([ag], log, at, hypothetical=hyp, disclosed=disclosed)
-            cp = res.checkpoint
-            out += [f.to_json() for f in res.findings]
-        return {"at": at.isoformat(), "checkpoint": cp, "findings": out}
+        res = check(ws.agreements(), log, at, hypothetical=hypothetical,
+                    disclosed=read_disclosed(ws.disclosed))
+        return {"at": at.isoformat(), "checkpoint": res.checkpoint,
+                "findings": [f.to_json() for f in res.findings]}
 
     @app.get(f"{API}/state", tags=["compliance"])
     def state(_: Caller, at: dt.date) -> dict[str, Any]:
