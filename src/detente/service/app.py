@@ -34,6 +34,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from detente.codec import b64, unb64
 from detente.compliance.check import check, read_disclosed
+from detente.envelope.canonical import parse_json
+from detente.envelope.dsse import parse_envelope
 from detente.errors import DetenteError, ProofError, RecordRefused
 from detente.inspection.desk import project
 from detente.inspection.procedure import STEP_KINDS
@@ -252,7 +254,7 @@ def create_app(ws: Workspace, settings: Settings = Settings(), *, dashboard: boo
             elif only_kind is not None and item.kind != only_kind:
                 admitted.append(RecordRefused(f"this endpoint takes {only_kind} records, not {item.kind}",
                                               code="wrong-kind"))
-            elif inspection is not None and json.loads(_payload(item.leaf))["body"].get(
+            elif inspection is not None and parse_json(parse_envelope(item.leaf).payload)["body"].get(
                     "inspection") != inspection:
                 admitted.append(RecordRefused(f"the record is not a step of inspection {inspection}",
                                               code="wrong-inspection"))
@@ -352,7 +354,7 @@ def create_app(ws: Workspace, settings: Settings = Settings(), *, dashboard: boo
         need_party(p)
         if index >= log.size():
             raise _Refusal(404, "not-found", f"no entry {index}")
-        body = json.loads(_payload(log.leaf(index)))["body"]
+        body = parse_json(parse_envelope(log.leaf(index)).payload)["body"]
         if "commitment" not in body:
             raise _Refusal(404, "not-found", f"entry {index} is not a committed declaration")
         root = unb64(str(body["commitment"]["root"]), what="root")
@@ -461,12 +463,6 @@ class _Slot:
         if self.error is not None:
             raise self.error
         return self.results
-
-
-def _payload(leaf: bytes) -> bytes:
-    import base64
-
-    return base64.b64decode(json.loads(leaf)["payload"])
 
 
 async def _json_body(request: Request) -> Any:
