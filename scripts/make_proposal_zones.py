@@ -21,11 +21,13 @@ OUT = Path(__file__).resolve().parents[1] / "src/detente/scenarios/2022/proposal
 
 ZONES = {
     # States that joined NATO after the NATO–Russia Founding Act of 27 May 1997.
-    "nato-after-1997": ["czechia", "hungary", "poland",  # 1999
-                        "bulgaria", "estonia", "latvia", "lithuania", "romania", "slovakia", "slovenia",  # 2004
-                        "albania", "croatia",  # 2009
-                        "montenegro",  # 2017
-                        "north-macedonia"],  # 2020
+    "nato-after-1997": [
+        *["czechia", "hungary", "poland"],  # 1999
+        *["bulgaria", "estonia", "latvia", "lithuania", "romania", "slovakia", "slovenia"],  # 2004
+        *["albania", "croatia"],  # 2009
+        "montenegro",  # 2017
+        "north-macedonia",  # 2020
+    ],
     # Former Soviet states outside NATO that the shipped shapes cover (Russia's draft treaty with
     # the United States, Art. 4; its draft with NATO, Art. 7, adds Central Asia).
     "former-ussr-outside-nato": ["ukraine", "belarus", "moldova", "georgia", "armenia", "azerbaijan",
