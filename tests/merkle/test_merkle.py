@@ -12,10 +12,15 @@ from hypothesis import strategies as st
 from detente.errors import ProofError
 from detente.log.merkle import (
     EMPTY_ROOT,
+    EDGE,
     Frontier,
     MemoryTree,
+    edge_hashes,
+    inclusion_path,
+    inclusion_paths,
     leaf_hash,
     node_hash,
+    resolve_paths,
     root_of,
     verify_consistency,
     verify_inclusion,
@@ -251,6 +256,51 @@ def test_fresh_tree_of_exact_size_matches_reference(ni: tuple[int, int]) -> None
 def test_inclusion_proofs_verify(ni: tuple[int, int]) -> None:
     n, i = ni
     verify_inclusion(i, n, leaf_hash(BIG_LEAVES[i]), BIG_TREE.inclusion_proof(i, n), BIG_TREE.root(n))
+
+
+@st.composite
+def size_and_batch(draw: st.DrawFn) -> tuple[int, list[int]]:
+    """A tree size and the indices of some leaves in it: a run at the end (an appended batch, as
+    the log plans receipts) or any scattered set, duplicates and disorder included."""
+    n = draw(st.integers(1, BIG))
+    if draw(st.booleans()):
+        first = draw(st.integers(0, n - 1))
+        return n, list(range(first, n))
+    return n, draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=40))
+
+
+def _frontier_nodes(n: int) -> list[bytes]:
+    f = Frontier()
+    for leaf in BIG_LEAVES[:n]:
+        f.append(leaf_hash(leaf))
+    return f.nodes
+
+
+@PROPS
+@given(size_and_batch())
+def test_batched_paths_equal_one_at_a_time(nb: tuple[int, list[int]]) -> None:
+    """The log's receipts come from the batched planner; each must be exactly the RFC path."""
+    n, batch = nb
+    plan = inclusion_paths(batch, n)
+    for i in batch:  # the plan, read per leaf, is inclusion_path's answer
+        assert [here[i >> level] for level, here in enumerate(plan) if here[i >> level] is not None] \
+            == inclusion_path(i, n)
+    edge = edge_hashes(n, _frontier_nodes(n))
+    proofs = resolve_paths(batch, plan, lambda key: BIG_TREE.levels[key[0]][key[1]], edge)
+    assert set(proofs) == set(batch)
+    root = BIG_TREE.root(n)
+    for i in batch:
+        assert list(proofs[i]) == ref_path(i, BIG_LEAVES[:n])
+        verify_inclusion(i, n, leaf_hash(BIG_LEAVES[i]), proofs[i], root)
+
+
+def test_batched_paths_refuse_leaves_outside_the_tree() -> None:
+    for batch, n in (([5], 5), ([-1], 5), ([0], 0), ([0, 9], 9)):
+        with pytest.raises(ProofError):
+            inclusion_paths(batch, n)
+    assert inclusion_paths([0], 1) == []  # a one-leaf tree: every path is empty
+    assert resolve_paths([0], [], lambda key: b"", {}) == {0: ()}
+    assert EDGE < 0  # edge markers never collide with a level
 
 
 @PROPS

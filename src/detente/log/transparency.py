@@ -23,8 +23,9 @@ from detente.log.merkle import (
     consistency_ranges,
     edge_hashes,
     hashes_for,
-    inclusion_path,
+    inclusion_paths,
     inclusion_ranges,
+    resolve_paths,
 )
 from detente.log.note import (
     Checkpoint,
@@ -180,13 +181,14 @@ class TransparencyLog:
                     ))
                     continue
                 index = frontier.size
-                refusal = next((r for r in (rule.check(item, index) for rule in self.rules) if r), None)
-                if refusal is not None:
-                    results.append(refusal)
-                    continue
-                for rule in self.rules:
-                    rule.observe(index, item.leaf, item.author, item.kind)
-                    rule.seen = index + 1
+                if self.rules:
+                    refusal = next((r for r in (rule.check(item, index) for rule in self.rules) if r), None)
+                    if refusal is not None:
+                        results.append(refusal)
+                        continue
+                    for rule in self.rules:
+                        rule.observe(index, item.leaf, item.author, item.kind)
+                        rule.seen = index + 1
                 last[item.author] = item.seq
                 frontier.append(item.leaf_hash, new_nodes)
                 entries.append(StoredEntry(
@@ -228,16 +230,13 @@ class TransparencyLog:
         """Inclusion proofs for a batch against the new size: the batch's own nodes are in
         memory, the right edge comes from the frontier, and older nodes need one fetch."""
         size = frontier.size
-        edge = edge_hashes(size, frontier.nodes)
-        paths = {i: inclusion_path(i, size) for i in indices}
-        missing = sorted({k for p in paths.values() for k in p if k[0] != EDGE and k not in known})
+        plan = inclusion_paths(indices, size)
+        missing = sorted({t for here in plan for t in here.values()
+                          if t is not None and t[0] != EDGE and t not in known})
         if missing:
             known = {**known, **self.store.fetch_nodes(missing)}
         try:
-            return {
-                i: tuple(edge[ix] if lv == EDGE else known[(lv, ix)] for lv, ix in p)
-                for i, p in paths.items()
-            }
+            return resolve_paths(indices, plan, known.__getitem__, edge_hashes(size, frontier.nodes))
         except KeyError as exc:
             raise StorageError(f"tree node {exc.args[0]} is missing from the store") from exc
 
