@@ -8,7 +8,7 @@ was signed and the log it was written for. The last of these stops a record sign
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -74,6 +74,8 @@ class Header:
     seq: int
     signed_at: str
     log: str
+    #: signed_at as parsed when the header was checked (the log's clock check needs it).
+    signed_time: datetime = field(compare=False, repr=False)
 
     @classmethod
     def from_payload(cls, payload: Any) -> Header:
@@ -96,11 +98,11 @@ class Header:
             raise ValueError(f"field 'seq' must be a positive integer, got {seq!r}")
         signed_at = payload["signed_at"]
         try:
-            parse_time(signed_at)  # the format, and a real date and time
+            signed_time = parse_time(signed_at)  # the format, and a real date and time
         except ValueError as exc:
             raise ValueError(f"field 'signed_at': {exc}") from exc
         if not isinstance(payload["log"], str):
             raise ValueError("field 'log' must be the log origin string")
         if not isinstance(payload["body"], dict):
             raise ValueError("field 'body' must be a JSON object")
-        return cls(kind, author, seq, payload["signed_at"], payload["log"])
+        return cls(kind, author, seq, signed_at, payload["log"], signed_time)
