@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from detente.errors import ProofError
 from detente.log.merkle import (
-    EMPTY_ROOT,
     EDGE,
+    EMPTY_ROOT,
     Frontier,
     MemoryTree,
     edge_hashes,
