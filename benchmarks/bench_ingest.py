@@ -1,9 +1,10 @@
 """Ingest of signed envelopes (verify + append + durable commit + receipts) on both cores,
 against the machine's raw Ed25519 verification rate on both cores, measured in the same run.
 
-The two are measured alternately, `--runs` times each (a fresh log each run), and the ratio
-printed is the median of the side-by-side pairs: this machine is shared, and a burst of load from
-elsewhere during one measurement would otherwise decide the result.
+The two are measured alternately, `--runs` times each (a fresh log each run); printed are the
+ratio of the medians and, the figure to quote, the median and range of the side-by-side ratios:
+this machine is shared, and a burst of load from elsewhere during one measurement would otherwise
+decide the result. All runs must end within the log's 10-minute clock tolerance of signing.
 
     python benchmarks/bench_ingest.py [--entries N] [--batch B] [--runs R]
 """
