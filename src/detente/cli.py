@@ -13,8 +13,8 @@ import typer
 from rich.markup import escape
 
 from detente.analysis import cli as analysis_cli
+from detente.cliutil import DbOpt, JsonOpt, WorkspaceOpt, err, fail, out, parse_at
 from detente.cliutil import emit as _emit
-from detente.cliutil import err, fail, out
 from detente.codec import b64
 from detente.envelope.keys import SigningKey, read_private_key, write_private_key
 from detente.errors import DetenteError, RecordRefused
@@ -31,9 +31,6 @@ app = typer.Typer(no_args_is_help=True, add_completion=False,
 log_app = typer.Typer(no_args_is_help=True, help="The append-only, witnessed log.")
 app.add_typer(log_app, name="log")
 
-WorkspaceOpt = Annotated[Path, typer.Option("--workspace", "-w", help="Workspace directory.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
-DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL (default: DIR/log.db).")]
 KnownAtOpt = Annotated[str | None, typer.Option(
     "--known-at", help="Use only records signed by then (RFC 3339, e.g. 2022-03-31T00:00:00Z).")]
 
@@ -411,13 +408,6 @@ def agreement_validate(
     raise typer.Exit(0 if all(r["ok"] for r in results) else 2)
 
 
-def _parse_at(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise DetenteError(f"--at {text!r} is not a date; write YYYY-MM-DD") from None
-
-
 @app.command("check")
 def check_cmd(
     agreements: Annotated[list[Path], typer.Argument(help="Agreement YAML files.")],
@@ -435,7 +425,7 @@ def check_cmd(
     from detente.render import print_findings
 
     try:
-        when = _parse_at(at)
+        when = parse_at(at)
         known = _parse_known_at(known_at)
         ags = [load_agreement(f) for f in agreements]
         ws = Workspace.open(workspace, db)
@@ -471,7 +461,7 @@ def report_cmd(
     from detente.report.render import summary, write_report
 
     try:
-        when = _parse_at(at)
+        when = parse_at(at)
         known = _parse_known_at(known_at)
         ags = [load_agreement(f) for f in agreement] or None
         path, rep = write_report(workspace, when, out_file, agreements=ags, known_at=known, db_url=db)

@@ -6,9 +6,11 @@ One place, so every group prints errors the same way (markup escaped, piped outp
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
-from typing import Any, NoReturn
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -19,6 +21,19 @@ from detente.errors import DetenteError
 # Piped output (CI logs, files) gets a readable width rather than the 80-column default.
 out = Console(width=None if sys.stdout.isatty() else 150)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 150)
+
+# Options every group spells the same way.
+WorkspaceOpt = Annotated[Path, typer.Option("--workspace", "-w", help="Workspace directory.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL (default: DIR/log.db).")]
+
+
+def parse_at(text: str) -> dt.date:
+    """The date an --at option names."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise DetenteError(f"--at {text!r} is not a date; write YYYY-MM-DD") from None
 
 
 def emit(data: Any) -> None:

@@ -162,3 +162,4 @@ def test_cli_json(demo_ws: Path) -> None:
     assert out["proposal"] == "ru-us-security-treaty-draft"
     res = CliRunner().invoke(app, ["negotiate", "impact", a, "--workspace", str(demo_ws), "--at", "March"])
     assert res.exit_code == 2
+    assert "--at 'March' is not a date; write YYYY-MM-DD" in res.output  # the same words as check

@@ -19,15 +19,14 @@ from detente.analysis.compare import GROUND_LAUNCHED_KINDS, Settings
 from detente.analysis.detection import detection_probability
 from detente.analysis.sampling import sample_size
 from detente.analysis.sites import load_sites, scenario_sites
+from detente.cliutil import JsonOpt, out
 from detente.cliutil import emit as _emit
-from detente.cliutil import out
 from detente.errors import ConfigError, DetenteError
 
 app = typer.Typer(name="analyze", no_args_is_help=True, add_completion=False,
                   help="How strong is a regime: detection probability, inspection games, regime comparison.")
 
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 SitesN = Annotated[int, typer.Option("--sites", help="Number of sites N the draw is made from.")]
 ViolatingOpt = Annotated[int, typer.Option("--violating", help="Sites in violation, k.")]
 DetectOpt = Annotated[float, typer.Option(

@@ -16,7 +16,7 @@ import typer
 import yaml
 from rich.table import Table
 
-from detente.cliutil import emit, fail, out
+from detente.cliutil import DbOpt, JsonOpt, WorkspaceOpt, emit, fail, out
 from detente.envelope.keys import read_private_key
 from detente.errors import DetenteError
 from detente.inspection.desk import Desk, InspectionError, countersigned_report, disclose, project
@@ -26,11 +26,8 @@ from detente.workspace import Workspace
 
 inspect_app = typer.Typer(no_args_is_help=True, help="Inspections: request, draw, open, report, countersign.")
 
-WorkspaceOpt = Annotated[Path, typer.Option("--workspace", "-w", help="Workspace directory.")]
 AsOpt = Annotated[str, typer.Option("--as", help="The party signing this step.")]
 KeyOpt = Annotated[Path | None, typer.Option("--key", help="Private key file (default: the workspace's).")]
-DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL (default: DIR/log.db).")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
 def _desk(workspace: Path, party: str, key: Path | None, db: str | None) -> Desk:

@@ -7,11 +7,10 @@ from typing import Annotated
 
 import typer
 
-from detente.cliutil import emit, fail, out
+from detente.cliutil import DbOpt, JsonOpt, WorkspaceOpt, emit, fail, out, parse_at
 from detente.errors import DetenteError
 
 app = typer.Typer(no_args_is_help=True, help="Compare proposals and see what they would change.")
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
 @app.command("diff")
@@ -38,26 +37,20 @@ def diff_cmd(
 @app.command("impact")
 def impact_cmd(
     proposal: Annotated[Path, typer.Argument(help="The proposal (YAML).")],
-    workspace: Annotated[Path, typer.Option("--workspace", "-w", help="Workspace directory.")],
+    workspace: WorkspaceOpt,
     at: Annotated[str, typer.Option("--at", help="The day it would enter into force (YYYY-MM-DD).")],
-    db: Annotated[str | None, typer.Option("--db", help="Database URL.")] = None,
+    db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """What would be in violation the day the proposal entered into force, per party, and what it
     would take: which sites and items must move, convert or be eliminated."""
-    import datetime as dt
-
     from detente.agreement.loader import load_agreement
     from detente.negotiate.impact import impact
     from detente.negotiate.render import print_impact
     from detente.workspace import Workspace
 
     try:
-        try:
-            when = dt.date.fromisoformat(at)
-        except ValueError:
-            raise DetenteError(f"--at {at!r}: use a date like 2022-03-01") from None
-        imp = impact(load_agreement(proposal), Workspace.open(workspace, db), when)
+        imp = impact(load_agreement(proposal), Workspace.open(workspace, db), parse_at(at))
     except DetenteError as exc:
         fail(exc, as_json, code=2)
     if as_json:
