@@ -26,7 +26,7 @@ from typing import Any
 from detente.codec import unb64
 from detente.envelope.canonical import canonicalize
 from detente.log import commitment as cm
-from detente.log.commitment import CommittedDeclaration, Opening, verify_full, verify_opening
+from detente.commitment import CommittedDeclaration, Opening, verify_full, verify_opening
 
 # Sites and systems of the 2022 scenario (New START data exchange categories); per-item records
 # carry a unique identifier, as the treaty requires for ICBMs, SLBMs and heavy bombers.

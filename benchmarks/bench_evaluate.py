@@ -22,8 +22,9 @@ import numpy as np
 
 from detente.agreement.loader import load_agreement
 from detente.compliance.evaluate import build_table, evaluate, table_key
-from detente.compliance.state import Declaration, History, Record
-from detente.scenario import agreement_files
+from detente.compliance.projection import Declaration, Projection
+from detente.model.records import LoggedRecord
+from detente.scenarios import agreement_files
 
 AT = dt.date(2022, 3, 1)
 CATEGORIES: list[tuple[str, dict[str, Any]]] = [
@@ -40,7 +41,7 @@ CATEGORIES: list[tuple[str, dict[str, Any]]] = [
 ]
 
 
-def synthetic(n: int, seed: int = 7) -> History:
+def synthetic(n: int, seed: int = 7) -> Projection:
     rnd = random.Random(seed)
     sites: dict[str, list[dict[str, Any]]] = {"US": [], "RU": []}
     for i in range(2000):
@@ -52,7 +53,7 @@ def synthetic(n: int, seed: int = 7) -> History:
         )
     sites["US"][0]["id"] = "deveselu"
     sites["US"][1]["id"] = "redzikowo"
-    h = History()
+    h = Projection()
     t = dt.datetime(2022, 3, 29, tzinfo=dt.UTC)
     for k, party in enumerate(("US", "RU")):
         items = []
@@ -68,7 +69,7 @@ def synthetic(n: int, seed: int = 7) -> History:
                     "attributes": attrs,
                 }
             )
-        rec = Record(k, "declaration", party, 1, t, {})
+        rec = LoggedRecord(k, "declaration", party, 1, t, {})
         h.declarations.append(Declaration(rec, AT, tuple(items), {s["id"]: s for s in sites[party]}, {}))
     return h
 

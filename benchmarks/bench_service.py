@@ -26,7 +26,7 @@ from pathlib import Path
 from detente.envelope.dsse import parse_envelope
 from detente.log.bundle import verify_store
 from detente.model.parties import Role
-from detente.records import make_record
+from detente.envelope.record import make_record
 from detente.service.client import Client
 from detente.workspace import Workspace
 

@@ -50,7 +50,7 @@ def main() -> None:
         geom = unary_union([geo.load_builtin(m) for m in members]).simplify(0.01, preserve_topology=True)
         doc = {"type": "Feature", "properties": {"name": name, "members": members,
                                                   "source": "Natural Earth 1:50m via the shapes shipped in "
-                                                            "detente/scenarios/shapes (see CREDITS.md)"},
+                                                            "detente/geo/shapes (see CREDITS.md)"},
                "geometry": _round(mapping(geom))}
         path = OUT / f"{name}.geojson"
         path.write_text(json.dumps(doc, separators=(",", ":")) + "\n")

@@ -2,7 +2,7 @@
 """Make the border shapes Détente ships, from Natural Earth via the npm package `world-atlas`.
 
 Run once by a maintainer, never at run time: the output is committed under
-src/detente/scenarios/shapes/, so the project needs no download to evaluate a zone.
+src/detente/geo/shapes/, so the project needs no download to evaluate a zone.
 
     curl -O https://registry.npmjs.org/world-atlas/-/world-atlas-2.0.2.tgz   # or: npm pack world-atlas@2.0.2
     .venv/bin/python scripts/make_shapes.py world-atlas-2.0.2.tgz
@@ -51,7 +51,7 @@ DECIMALS = 5  # 1e-5° ≈ 1 m; the 1:50m data is quantised to ~0.0036° × 0.00
 SOURCE = (f"Natural Earth {NATURAL_EARTH_VERSION} Admin 0 countries 1:{RESOLUTION} (public domain), "
           f"via world-atlas {WORLD_ATLAS_VERSION}")
 
-DEFAULT_OUT = Path(__file__).resolve().parent.parent / "src" / "detente" / "scenarios" / "shapes"
+DEFAULT_OUT = Path(__file__).resolve().parent.parent / "src" / "detente" / "geo" / "shapes"
 
 
 @dataclass(frozen=True)

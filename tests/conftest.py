@@ -20,7 +20,7 @@ from detente.envelope.keys import SigningKey
 from detente.envelope.verify import KeyRing
 from detente.log.note import NoteVerifier
 from detente.model.parties import Party, PartyKey, Registry, Role
-from detente.records import make_record
+from detente.envelope.record import make_record
 
 ORIGIN = "detente.test/log"
 OPERATOR_NAME = "log.detente.test"
@@ -148,7 +148,7 @@ def payload() -> Callable[..., dict[str, Any]]:
 
 @pytest.fixture
 def record(keys: TestKeys) -> Callable[..., Envelope]:
-    """Factory for signed records made the author's way (detente.records.make_record).
+    """Factory for signed records made the author's way (detente.envelope.record.make_record).
 
     record(kind="declaration", author="US", seq=1, body=None, key=None, cosigners=(), log=ORIGIN,
     signed_at=NOW); `key` defaults to the author's own key.

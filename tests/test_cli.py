@@ -14,7 +14,7 @@ from typer.testing import CliRunner, Result
 from detente.cli import app
 from detente.envelope.dsse import parse_envelope
 from detente.envelope.keys import read_private_key
-from detente.errors import KeyError_
+from detente.errors import BadKeyError
 from detente.log.note import NoteVerifier, SignedCheckpoint
 from detente.log.receipt import Receipt, verify_receipt
 from detente.model.parties import Registry
@@ -83,9 +83,9 @@ def test_keygen_encrypt_with_passphrase_from_env(tmp_path: Path, monkeypatch: py
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
     assert b"ENCRYPTED PRIVATE KEY" in key.read_bytes()
     assert read_private_key(key, b"correct horse").keyid == data["keyid"]
-    with pytest.raises(KeyError_):
+    with pytest.raises(BadKeyError):
         read_private_key(key)  # no passphrase at all
-    with pytest.raises(KeyError_):
+    with pytest.raises(BadKeyError):
         read_private_key(key, b"wrong")
     monkeypatch.setenv("DETENTE_PASSPHRASE", "correct horse")
     assert read_private_key(key).keyid == data["keyid"]

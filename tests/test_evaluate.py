@@ -13,7 +13,8 @@ from detente.agreement.loader import load_agreement
 from detente.agreement.model import Agreement
 from detente.compliance.evaluate import evaluate
 from detente.compliance.findings import Finding
-from detente.compliance.state import Declaration, History, InspectionReport, Notification, Record
+from detente.compliance.projection import Declaration, InspectionReport, Notification, Projection
+from detente.model.records import LoggedRecord
 
 AT = dt.date(2022, 3, 1)
 T = dt.datetime(2022, 3, 1, 12, tzinfo=dt.UTC)
@@ -81,7 +82,7 @@ def agreement(tmp_path: Path, status: str = "ratified-treaty", eif: str = "2021-
 
 def decl(index: int, party: str, holdings: list[dict[str, Any]], as_of: dt.date = AT,
          signed: dt.datetime = T) -> Declaration:
-    rec = Record(index, "declaration", party, index + 1, signed, {})
+    rec = LoggedRecord(index, "declaration", party, index + 1, signed, {})
     items = tuple({**h, "party": party} for h in holdings)
     return Declaration(rec, as_of, items, {}, {})
 
@@ -91,13 +92,13 @@ def find(fs: list[Finding], obligation: str, party: str) -> Finding:
     return f
 
 
-def run(ag: Agreement, h: History, at: dt.date = AT) -> list[Finding]:
+def run(ag: Agreement, h: Projection, at: dt.date = AT) -> list[Finding]:
     return evaluate(ag, h.at(at))
 
 
 @pytest.mark.parametrize(("icbm_warheads", "status"), [(4, "compliant"), (5, "violation")])
 def test_limit_boundary_and_counting_rule(tmp_path: Path, icbm_warheads: int, status: str) -> None:
-    h = History()
+    h = Projection()
     h.declarations.append(decl(0, "US", [
         {"site": "a", "category": "ICBM", "count": 2,
          "attributes": {"deployed": True, "warheads": icbm_warheads}},
@@ -113,7 +114,7 @@ def test_limit_boundary_and_counting_rule(tmp_path: Path, icbm_warheads: int, st
 
 
 def test_missing_summed_attribute_is_unverified(tmp_path: Path) -> None:
-    h = History()
+    h = Projection()
     h.declarations.append(decl(0, "US", [{"site": "a", "category": "ICBM", "count": 3,
                                           "attributes": {"deployed": True}}]))
     f = find(run(agreement(tmp_path), h), "warheads", "US")
@@ -122,18 +123,18 @@ def test_missing_summed_attribute_is_unverified(tmp_path: Path) -> None:
 
 
 def test_no_declaration_is_unverified(tmp_path: Path) -> None:
-    f = find(run(agreement(tmp_path), History()), "warheads", "RU")
+    f = find(run(agreement(tmp_path), Projection()), "warheads", "RU")
     assert f.status == "unverified"
 
 
 def test_capability_presumed_then_verified_by_inspection(tmp_path: Path) -> None:
     ag = agreement(tmp_path)
-    h = History()
+    h = Projection()
     h.declarations.append(decl(0, "US", [{"site": "dev", "category": "MK 41 launcher", "count": 3}]))
     f = find(run(ag, h), "no-tomahawk-capable", "US")
     assert (f.status, f.value) == ("violation", 3)
     assert "presumes" in f.explanation
-    report = Record(1, "inspection-report", "RU", 1, T, {})
+    report = LoggedRecord(1, "inspection-report", "RU", 1, T, {})
     h.reports.append(InspectionReport(report, "dev", "US", (
         {"category": "MK 41 launcher", "can_launch": ["SM-3"]},)))
     f = find(run(ag, h), "no-tomahawk-capable", "US")
@@ -142,9 +143,9 @@ def test_capability_presumed_then_verified_by_inspection(tmp_path: Path) -> None
 
 
 def test_late_notification_is_a_violation(tmp_path: Path) -> None:
-    h = History()
+    h = Projection()
     for i, delay in enumerate((2, 9)):
-        rec = Record(i, "notification", "RU", i + 1, T, {})
+        rec = LoggedRecord(i, "notification", "RU", i + 1, T, {})
         h.notifications.append(Notification(rec, "movement", T - dt.timedelta(days=delay)))
     f = find(run(agreement(tmp_path), h), "notify-moves", "RU")
     assert (f.status, f.value) == ("violation", 1)
@@ -157,7 +158,7 @@ def test_late_notification_is_a_violation(tmp_path: Path) -> None:
     (None, "violation"),
 ])
 def test_exchange_on_time_late_or_missing(tmp_path: Path, signed: dt.datetime | None, status: str) -> None:
-    h = History()
+    h = Projection()
     if signed is not None:
         h.declarations.append(decl(0, "US", [], as_of=dt.date(2021, 9, 1), signed=signed))
     f = find(run(agreement(tmp_path), h), "exchange", "US")
@@ -165,7 +166,7 @@ def test_exchange_on_time_late_or_missing(tmp_path: Path, signed: dt.datetime | 
 
 
 def test_reciprocity_suspends_the_other_side(tmp_path: Path) -> None:
-    h = History()
+    h = Projection()
     h.declarations.append(decl(0, "RU", [{"site": "x", "category": "ICBM", "count": 1,
                                           "attributes": {"warheads": 10}}]))
     h.declarations.append(decl(1, "US", [{"site": "y", "category": "ICBM", "count": 1,
@@ -174,7 +175,7 @@ def test_reciprocity_suspends_the_other_side(tmp_path: Path) -> None:
     # each breaks the ban; each is released by the other's breach
     assert find(fs, "mutual", "RU").status == "not_applicable"
     assert "in violation" in find(fs, "mutual", "RU").explanation
-    h2 = History()
+    h2 = Projection()
     h2.declarations.append(decl(0, "RU", [{"site": "x", "category": "ICBM", "count": 1,
                                            "attributes": {"warheads": 10}}]))
     h2.declarations.append(decl(1, "US", []))
@@ -184,7 +185,7 @@ def test_reciprocity_suspends_the_other_side(tmp_path: Path) -> None:
 
 def test_not_in_force_and_hypothetical(tmp_path: Path) -> None:
     ag = agreement(tmp_path, eif="2023-01-01")
-    h = History()
+    h = Projection()
     h.declarations.append(decl(0, "US", [{"site": "a", "category": "ICBM", "count": 9,
                                           "attributes": {"deployed": True, "warheads": 9}}]))
     f = find(evaluate(ag, h.at(AT)), "warheads", "US")
@@ -194,7 +195,7 @@ def test_not_in_force_and_hypothetical(tmp_path: Path) -> None:
 
 
 def test_correction_with_the_same_as_of_supersedes(tmp_path: Path) -> None:
-    h = History()
+    h = Projection()
     h.declarations.append(decl(0, "US", [{"site": "a", "category": "ICBM", "count": 9,
                                           "attributes": {"deployed": True, "warheads": 9}}]))
     h.declarations.append(decl(1, "US", [{"site": "a", "category": "ICBM", "count": 1,

@@ -90,7 +90,7 @@ def test_the_scenario_zones_and_parties_are_shipped() -> None:
 
 
 def test_every_shipped_file_is_one_valid_feature_with_provenance() -> None:
-    root = resources.files("detente.scenarios.shapes")
+    root = resources.files("detente.geo.shapes")
     assert root.joinpath("CREDITS.md").is_file()
     for name in geo.builtin_shape_names():
         doc = json.loads(root.joinpath(f"{name}.geojson").read_text(encoding="utf-8"))

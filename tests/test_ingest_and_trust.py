@@ -22,7 +22,7 @@ from detente.log.ingest import ParallelIngestor
 from detente.log.receipt import Receipt, verify_receipt
 from detente.model.parties import Role
 from detente.model.records import payload_type
-from detente.records import make_record
+from detente.envelope.record import make_record
 from detente.workspace import Workspace
 
 NOW = datetime(2026, 11, 22, 12, 0, 0, tzinfo=UTC)
@@ -38,6 +38,8 @@ def ws(tmp_path: Path) -> Workspace:
     roles = frozenset({Role.DECLARANT, Role.INSPECTOR})
     w.add_party("US", "United States", roles=roles, witness_name="w.us")
     w.add_party("RU", "Russia", roles=roles, witness_name="w.ru")
+    for p in ("US", "RU"):
+        w.witness(p).initialise()  # new witnesses start from the empty tree, explicitly
     return w
 
 
@@ -72,6 +74,7 @@ def test_parallel_ingest_matches_sequential(ws: Workspace, tmp_path: Path) -> No
     (seq_ws.path / "keys.json").write_text((ws.path / "keys.json").read_text())
     (seq_ws.secrets / "operator.key").unlink()
     (seq_ws.secrets / "operator.key").write_bytes((ws.secrets / "operator.key").read_bytes())
+    (seq_ws.secrets / "operator.key").chmod(0o600)  # read_private_key refuses group/world access
     seq_log = seq_ws.log(clock=lambda: NOW)
     seq_log.append_batch(raws)
     assert seq_log.latest().checkpoint.root == log.latest().checkpoint.root
@@ -100,6 +103,8 @@ def test_verify_pins_trusted_registry(ws: Workspace, tmp_path: Path) -> None:
     forged = Workspace.create(tmp_path / "forged", "test.example/log")
     forged.add_party("US", "United States", roles=frozenset({Role.DECLARANT}), witness_name="w.us")
     forged.add_party("RU", "Russia", roles=frozenset({Role.DECLARANT}), witness_name="w.ru")
+    for p in ("US", "RU"):
+        forged.witness(p).initialise()
     flog = forged.log(clock=lambda: NOW)
     flog.append_batch(_records(forged, 4))
     collect_cosignatures(flog, {p: forged.witness(p) for p in ("US", "RU")})

@@ -12,7 +12,7 @@ from detente.errors import RecordRefused
 from detente.log.admission import Admitted
 from detente.log.transparency import RecordRule
 from detente.model.parties import Role
-from detente.records import make_record
+from detente.envelope.record import make_record
 from detente.workspace import Workspace
 
 NOW = datetime(2022, 3, 1, 12, 0, 0, tzinfo=UTC)

@@ -18,7 +18,8 @@ from detente.cliutil import emit as _emit
 from detente.codec import b64
 from detente.envelope.keys import SigningKey, read_private_key, write_private_key
 from detente.errors import DetenteError, RecordRefused
-from detente.inspection import cli as inspection_cli
+from detente.fsutil import atomic_write, mkdir_with_mode
+from detente.desk import cli as inspection_cli
 from detente.log.bundle import export_bundle, verify_bundle, verify_store
 from detente.log.receipt import Receipt
 from detente.log.trust import operator_verifier
@@ -70,7 +71,8 @@ def keygen(
         key = SigningKey.generate()
         write_private_key(out_dir / f"{stem}.key", key, _passphrase(encrypt))
         pub = {"party": party, **PartyKey(key.public_key, roles, note_name).to_json()}
-        (out_dir / f"{stem}.pub.json").write_text(json.dumps(pub, indent=2) + "\n")
+        # 0644 whatever the umask (write_private_key made out_dir 0700 if it was missing).
+        atomic_write(out_dir / f"{stem}.pub.json", (json.dumps(pub, indent=2) + "\n").encode())
     except DetenteError as exc:
         fail(exc, as_json)
     if as_json:
@@ -91,6 +93,8 @@ def init(
 ) -> None:
     """Create a workspace: a log operator key, an empty registry and an empty log."""
     try:
+        # Not group/world-writable whatever the umask: Workspace.open refuses such a directory.
+        mkdir_with_mode(workspace, 0o755)
         ws = Workspace.create(workspace, origin, db_url=db)
         reg = ws.registry()
     except DetenteError as exc:
@@ -129,6 +133,10 @@ def party_add(
         else:
             ws.add_party(party, name or party, roles=frozenset({Role.DECLARANT, Role.INSPECTOR}),
                          witness_name=witness_name)
+            if witness_name:
+                # A new witness vouches for the empty tree; it never trusts a first checkpoint
+                # by default (a lost state is refused, see `detente witness init`).
+                ws.witness(party).initialise()
         p = ws.registry().parties[party]
     except DetenteError as exc:
         fail(exc, as_json)
@@ -151,7 +159,7 @@ def sign_cmd(
     """Sign a record as PARTY and print its DSSE envelope (append it with `detente log append`)."""
     from datetime import UTC, datetime
 
-    from detente.records import make_record
+    from detente.envelope.record import make_record
 
     try:
         ws = Workspace.open(workspace)
@@ -200,7 +208,9 @@ def log_append(
     """Append signed envelopes; print a receipt for each, or the reason it was refused."""
     raws = [sys.stdin.buffer.read() if str(f) == "-" else f.read_bytes() for f in files]
     try:
-        log = Workspace.open(workspace, db).log()
+        from detente.desk import open_log
+
+        log = open_log(Workspace.open(workspace, db))
         results = log.append_batch(raws)
     except DetenteError as exc:
         fail(exc, as_json)
@@ -340,6 +350,58 @@ def log_verify(
     raise typer.Exit(0 if report.ok else 1)
 
 
+witness_app = typer.Typer(no_args_is_help=True, help="A party's witness and its trusted state.")
+app.add_typer(witness_app, name="witness")
+
+
+@witness_app.command("init")
+def witness_init(
+    party: str,
+    workspace: WorkspaceOpt,
+    checkpoint: Annotated[Path, typer.Option(
+        help="The checkpoint (signed note; '-' reads stdin) to vouch for, checked by hand first: "
+             "the witness then cosigns only trees that extend it.")],
+    replace: Annotated[bool, typer.Option(
+        "--replace", help="Overwrite existing (e.g. damaged) state; the old file is kept beside it.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Re-seed PARTY's witness from a checkpoint you have checked by hand (after its state was
+    lost or damaged; docs/log.md, "Witness state")."""
+    from detente.errors import ConfigError, NoteError
+    from detente.log.note import SignedCheckpoint, verify_cosignature
+    from detente.log.trust import witness_verifiers
+
+    try:
+        try:
+            text = sys.stdin.read() if str(checkpoint) == "-" else checkpoint.read_text()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read --checkpoint {checkpoint}: {exc}") from exc
+        ws = Workspace.open(workspace)
+        st = ws.witness(party).initialise(text, replace=replace)
+        assert st.note is not None
+        scp = SignedCheckpoint.parse(st.note)
+        own = witness_verifiers(ws.registry())[party]
+        try:
+            verify_cosignature(scp.note, own)
+            cosigned_before = True
+        except NoteError:
+            cosigned_before = False
+    except DetenteError as exc:
+        fail(exc, as_json)
+    root = b64(scp.checkpoint.root)
+    if as_json:
+        _emit({"ok": True, "party": party, "size": st.size, "root": root,
+               "cosigned_by_this_witness": cosigned_before})
+    else:
+        out.print(f"witness of {party} now vouches for size {st.size}, root {root}: it will "
+                  "cosign only checkpoints that extend it", highlight=False)
+        if not cosigned_before:
+            err.print("[yellow]note[/]: this checkpoint does not carry this witness's own "
+                      "cosignature; be sure you checked it against one it cosigned",
+                      highlight=False)
+
+
 agreement_app = typer.Typer(no_args_is_help=True, help="Agreements as data: validate, export the schema.")
 app.add_typer(agreement_app, name="agreement")
 app.add_typer(analysis_cli.app, name="analyze")
@@ -382,6 +444,9 @@ def agreement_schema(
 @agreement_app.command("validate")
 def agreement_validate(
     files: Annotated[list[Path], typer.Argument(help="Agreement YAML files.")],
+    allow_include_outside: Annotated[bool, typer.Option(
+        "--allow-include-outside",
+        help="Let include: read files outside the agreement's folder (trusted files only).")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Load agreements and report the first error in each, located (file:line:column)."""
@@ -391,7 +456,7 @@ def agreement_validate(
     results: list[dict[str, Any]] = []
     for f in files:
         try:
-            ag = load_agreement(f)
+            ag = load_agreement(f, allow_outside=allow_include_outside)
             results.append({"file": str(f), "ok": True, "agreement": ag.id,
                             "obligations": len(ag.obligations), "legal_status": ag.legal_status})
         except AgreementError as exc:

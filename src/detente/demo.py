@@ -26,13 +26,14 @@ from detente.agreement.loader import load_agreement
 from detente.codec import b64
 from detente.compliance.check import check, read_disclosed
 from detente.errors import ConfigError, RecordRefused
-from detente.inspection.desk import Desk, disclose
+from detente.fsutil import mkdir_with_mode
+from detente.desk import Desk, disclose, open_log
 from detente.log.bundle import export_bundle, verify_bundle
 from detente.log.cosign import collect_cosignatures
 from detente.model.parties import Role
-from detente.records import make_record
+from detente.envelope.record import make_record
 from detente.render import print_findings
-from detente.scenario import agreement_files, declaration_bodies, scenario_dir
+from detente.scenarios import agreement_files, declaration_bodies, scenario_dir
 from detente.workspace import Workspace
 
 ORIGIN = "detente.example/2022-transparency"
@@ -83,17 +84,20 @@ def run_demo(workspace: Path | None, console: Console | None) -> dict[str, Any]:
     say = console.print if console else (lambda *a, **k: None)
     say(f"[bold]Détente demo[/] — workspace {root}")
 
+    mkdir_with_mode(root, 0o755)  # not group/world-writable whatever the umask (Workspace.open)
     ws = Workspace.create(root, ORIGIN, operator_name="log.detente.example")
     roles = frozenset({Role.DECLARANT, Role.INSPECTOR})
     ws.add_party("US", "United States of America", roles=roles, witness_name="witness.us.example")
     ws.add_party("RU", "Russian Federation", roles=roles, witness_name="witness.ru.example")
+    for p in ("US", "RU"):
+        ws.witness(p).initialise()  # new witnesses start from the empty tree, explicitly
     # The log enforces the agreements' procedures (for the transparency mechanism: quota, notice,
     # the draw, the order of steps); the dashboard and the report evaluate the adopted agreements.
     for path in agreement_files("2022"):
         ws.adopt(path)
     keys = {p: ws.party_key(p) for p in ("US", "RU")}
     clock = [T_SEPT_2021_EXCHANGE]
-    log = ws.log(clock=lambda: clock[0])
+    log = open_log(ws, clock=lambda: clock[0])
     seq = {"US": 0, "RU": 0}
 
     def record(kind: str, party: str, body: dict[str, Any]) -> bytes:
@@ -250,7 +254,7 @@ def _transparency_round(
     Each step is a signed record the log judges against the agreement's procedure. The teams'
     counts are simulated (they find what was declared), the 9M729's range is recorded as an
     ambiguity, since a visit cannot measure it."""
-    from detente.inspection.desk import project
+    from detente.desk import project
 
     us, ru = desks["US"], desks["RU"]
     ob_ru, ob_us = "russian-visits-to-aegis-ashore", "us-visits-to-russian-bases"

@@ -30,10 +30,36 @@ class ConfigError(DetenteError):
     code = "config"
 
 
-class KeyError_(DetenteError):
+class WitnessStateError(ConfigError):
+    """A witness has no trusted record of the last checkpoint it cosigned, so it will not cosign:
+    without one it could be made to vouch for a forked log. Recovery: docs/log.md, "Witness state"."""
+
+    code = "witness-state"
+
+
+class WitnessStateMissing(WitnessStateError):
+    """The witness's state file is absent (never initialised, or lost)."""
+
+    code = "witness-state-missing"
+
+
+class WitnessStateCorrupt(WitnessStateError):
+    """The witness's state file exists but is unreadable, malformed, or not this log's."""
+
+    code = "witness-state-corrupt"
+
+
+class BadKeyError(DetenteError):
     """A key cannot be loaded, decrypted or used for the requested role."""
 
     code = "key"
+
+
+class SignatureError(DetenteError):
+    """A signature does not verify under the key it was checked against (wrong length, forged,
+    or over other bytes). Raised by `Verifier.verify`; callers turn it into their own refusal."""
+
+    code = "bad-signature"
 
 
 class CanonicalizationError(DetenteError):

@@ -95,6 +95,12 @@ class Workspace:
                 f"{path} is not a Détente workspace (no {KEYS_FILE}); create one with "
                 "`detente init --workspace DIR` or run `detente demo`"
             )
+        # As OpenSSH does with ~/.ssh: whoever can write here can swap the registry or the keys.
+        from detente.fsutil import refuse_if_writable_by_others
+
+        refuse_if_writable_by_others(path, "workspace directory")
+        if (path / "secrets").exists():
+            refuse_if_writable_by_others(path / "secrets", "workspace secrets directory")
         return cls(path, db_url)
 
     def registry(self) -> Registry:
@@ -137,18 +143,17 @@ class Workspace:
         return read_private_key(self.secrets / f"{party}.key")
 
     def log(self, *, writable: bool = True, **kwargs: Any) -> TransparencyLog:
-        """The log, with the content rules of every adopted agreement attached (pass `rules=` to
-        choose others). Every writer must use the same rules: one that appends without them could
-        log an inspection step the procedure forbids (the procedure then treats it as void)."""
-        op = self.operator_key() if writable else None
-        reg = self.registry()
-        if writable and "rules" not in kwargs:
-            adopted = self.agreements()
-            if adopted:
-                from detente.inspection.rules import InspectionRules
+        """The log itself, with the content rules passed in `rules`.
 
-                kwargs["rules"] = [InspectionRules({a.id: a for a in adopted}, reg)]
-        return TransparencyLog(self.store(), reg, op, **kwargs)
+        Parties write through `detente.desk.open_log`, which attaches the procedure of every
+        adopted agreement. A writable log of a workspace that adopted agreements is refused
+        without `rules`: a writer without them could log a step the procedure forbids."""
+        op = self.operator_key() if writable else None
+        if writable and "rules" not in kwargs and self._adopted():
+            raise ConfigError(
+                f"{self.path} enforces adopted agreements: open its log for writing with "
+                "detente.desk.open_log(workspace), which attaches their procedure")
+        return TransparencyLog(self.store(), self.registry(), op, **kwargs)
 
     # -- agreements the log enforces --
 

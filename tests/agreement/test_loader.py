@@ -294,6 +294,72 @@ def test_include_errors_name_the_included_file(tmp_path: Path) -> None:
     assert exc.suggestion == "did you mean 'number'?"
 
 
+INC_HEAD = "agreement: t\ntitle: T\nlegal_status: ratified-treaty\nparties: [{id: US, name: U}]\n"
+VOCAB = "definitions:\n  attributes:\n    range_km: {type: number}\n"
+
+
+@pytest.mark.parametrize("how", ["absolute", "dotdot", "dotdot-via-subfolder", "symlink-file",
+                                 "symlink-folder"])
+def test_includes_outside_the_agreement_folder_are_refused(tmp_path: Path, how: str) -> None:
+    """Security review: include: read absolute and ../ paths (and symlinks pointing out)."""
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "vocab.yaml").write_text(VOCAB)
+    folder = tmp_path / "agreements"
+    (folder / "sub").mkdir(parents=True)
+    if how == "symlink-file":
+        (folder / "vocab.yaml").symlink_to(outside / "vocab.yaml")
+    if how == "symlink-folder":
+        (folder / "linked").symlink_to(outside, target_is_directory=True)
+    inc = {"absolute": str(outside / "vocab.yaml"), "dotdot": "../elsewhere/vocab.yaml",
+           "dotdot-via-subfolder": "sub/../../elsewhere/vocab.yaml", "symlink-file": "vocab.yaml",
+           "symlink-folder": "linked/vocab.yaml"}[how]
+    p = write(folder, f"include: [x.yaml, '{inc}']\nobligations: []\n", INC_HEAD)
+    (folder / "x.yaml").write_text("{}\n")
+    with pytest.raises(AgreementError) as caught:
+        load_agreement(p)
+    exc = caught.value
+    line = INC_HEAD.count("\n") + 1
+    assert (exc.file, exc.line, exc.column, exc.field) == (str(p), line, 19, "include[1]")
+    assert exc.message.startswith(f"{p}:{line}:19: include[1]: included file '{inc}' is outside the "
+                                  "folder of t.yaml")
+    assert "--allow-include-outside" in exc.message
+    # what to do: trust it explicitly (the API parameter, and the CLI flag of `agreement validate`)
+    assert load_agreement(p, allow_outside=True).attributes["range_km"]
+    from typer.testing import CliRunner
+
+    from detente.cli import app
+
+    res = CliRunner().invoke(app, ["agreement", "validate", str(p)])
+    assert res.exit_code == 2
+    assert res.stderr.replace("\n", "").startswith(f"error {p}:{line}:19: include[1]:")
+    res = CliRunner().invoke(app, ["agreement", "validate", "--allow-include-outside", str(p)])
+    assert res.exit_code == 0, res.output
+
+
+def test_an_include_outside_is_refused_before_looking_for_it(tmp_path: Path) -> None:
+    """No oracle for what exists elsewhere: a missing file outside gets the same refusal."""
+    (tmp_path / "a").mkdir()
+    p = write(tmp_path / "a", "include: [../../nowhere/vocab.yaml]\nobligations: []\n", INC_HEAD)
+    with pytest.raises(AgreementError, match="is outside the folder of t.yaml"):
+        load_agreement(p)
+    with pytest.raises(AgreementError, match="not found next to t.yaml"):
+        load_agreement(p, allow_outside=True)
+
+
+def test_includes_inside_the_folder_and_shipped_vocabularies_load(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "vocab.yaml").write_text(VOCAB)
+    (tmp_path / "alias.yaml").symlink_to(tmp_path / "sub" / "vocab.yaml")  # a symlink that stays in
+    shipped = SCENARIO.parent / "vocabulary.yaml"
+    for inc in ("sub/vocab.yaml", "./sub/../sub/vocab.yaml", "alias.yaml", str(shipped.resolve())):
+        ag = load_agreement(write(tmp_path, f"include: ['{inc}']\nobligations: []\n", INC_HEAD))
+        assert "range_km" in ag.attributes, inc
+    # the shipped agreements include ../vocabulary.yaml: the shipped vocabularies are allowed
+    for f in sorted(SCENARIO.glob("*.yaml")) + sorted((SCENARIO.parent / "proposals").glob("*.yaml")):
+        assert load_agreement(f).obligations, f
+
+
 def test_geojson_zone_file_beside_the_agreement(tmp_path: Path) -> None:
     (tmp_path / "area.geojson").write_text(json.dumps({"type": "Polygon", "coordinates": [
         [[20, 40], [30, 40], [30, 50], [20, 50], [20, 40]]]}))

@@ -22,7 +22,7 @@ from detente.codec import b64, unb64
 from detente.envelope.canonical import canonicalize
 from detente.errors import CanonicalizationError, ProofError
 from detente.log import commitment as cm
-from detente.log.commitment import (
+from detente.commitment import (
     LEAF_PREFIX,
     SCHEME,
     Commitment,

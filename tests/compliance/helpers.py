@@ -13,7 +13,8 @@ from detente.agreement.loader import load_agreement
 from detente.agreement.model import Agreement
 from detente.compliance.evaluate import evaluate
 from detente.compliance.findings import Finding
-from detente.compliance.state import Declaration, History, InspectionReport, Notification, Record
+from detente.compliance.projection import Declaration, InspectionReport, Notification, Projection
+from detente.model.records import LoggedRecord
 
 AT = dt.date(2022, 3, 1)
 NOON = dt.datetime(2022, 3, 1, 12, tzinfo=dt.UTC)
@@ -34,13 +35,13 @@ class Log:
     """Hands out log indices in order, as a log would, and builds the projected history."""
 
     def __init__(self) -> None:
-        self.history = History()
+        self.history = Projection()
         self.seq: dict[str, int] = {}
 
     def record(self, kind: str, author: str, signed_at: dt.datetime = NOON,
                body: Mapping[str, Any] | None = None) -> Record:
         self.seq[author] = self.seq.get(author, 0) + 1
-        rec = Record(len(self.history.records), kind, author, self.seq[author], signed_at, dict(body or {}))
+        rec = LoggedRecord(len(self.history.records), kind, author, self.seq[author], signed_at, dict(body or {}))
         self.history.records.append(rec)
         return rec
 

@@ -26,7 +26,7 @@ from detente.log.note import open_checkpoint
 from detente.log.transparency import TransparencyLog
 from detente.log.trust import operator_verifier
 from detente.model.parties import Role
-from detente.records import make_record
+from detente.envelope.record import make_record
 from detente.workspace import Workspace
 
 ORIGIN = "detente.test/compliance"

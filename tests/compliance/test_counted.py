@@ -256,7 +256,7 @@ def test_an_item_missing_the_attribute_a_ban_reads_makes_it_unverified(treaty: A
     f = find(log.run(treaty), "no-intermediate-glcm", "RU", "RU")
     assert (f.status, f.value) == ("unverified", 0)
     assert "4 items cannot be decided: they lack range_km the rule reads (GLCM at x (4))" in f.explanation
-    assert f.details["undecided"]["count"] == 4
+    assert f.to_json()["details"]["undecided"]["count"] == 4
     # a violation stays a violation, its value a lower bound
     log.declare("RU", [item("GLCM", 4, site="x"), item("GLCM", 2, site="y", range_km=600)])
     f = find(log.run(treaty), "no-intermediate-glcm", "RU", "RU")
@@ -286,13 +286,13 @@ def test_two_readings_two_findings_per_party_with_the_divergence(treaty: Agreeme
     assert ru.explanation.startswith("Under RU's reading, US has 12 items")
     assert "2 over" in ru.explanation
     assert us.reading == "US reading"
-    (div,) = ru.details["divergence"]
+    (div,) = ru.to_json()["details"]["divergence"]
     assert (div["versus"], div["this_value"], div["other_value"]) == ("US", 12, 9)
     only = {(g["category"], g["status"], g["site"], g["count"]) for g in div["only_this"]}
     assert only == {("ICBM launcher", "training", "b", 1), ("heavy bomber", "converted", "c", 2)}
     assert div["only_other"] == []
     assert "RU's reading counts 3 more than US's" in ru.explanation
-    (back,) = us.details["divergence"]
+    (back,) = us.to_json()["details"]["divergence"]
     assert (back["this_value"], back["other_value"], back["only_this"]) == (9, 12, [])
     assert {g["site"] for g in back["only_other"]} == {"b", "c"}
     # RU holds nothing: both readings agree on zero, and there is no divergence to report
@@ -311,8 +311,8 @@ def test_assumptions_change_what_a_reading_counts(treaty: Agreement) -> None:
     ru = find(fs, "no-intermediate-glcm", "RU", "RU")
     assert (us.status, us.value) == ("violation", 4)
     assert (ru.status, ru.value) == ("compliant", 0)
-    assert us.details["assumptions"] == [{"where": 'system == "9M729"', "set": {"range_km": 500}}]
-    (div,) = us.details["divergence"]
+    assert us.to_json()["details"]["assumptions"] == [{"where": 'system == "9M729"', "set": {"range_km": 500}}]
+    (div,) = us.to_json()["details"]["divergence"]
     assert [(g["system"], g["count"]) for g in div["only_this"]] == [("9M729", 4)]
     assert [g["range_km"] for g in div["only_this"]] == [500]  # as the reading assumes it
 
@@ -339,7 +339,7 @@ def test_new_start_launcher_dispute_2022() -> None:
     assert ": 101 over." in ru.explanation
     assert ru.legal is not None
     assert "Article XIV(3)" in ru.legal
-    (div,) = ru.details["divergence"]
+    (div,) = ru.to_json()["details"]["divergence"]
     disputed = sorted((g["category"], g["status"], g["count"]) for g in div["only_this"])
     assert disputed == [("ICBM launcher", "training", 4), ("SLBM launcher", "converted", 56),
                         ("heavy bomber", "converted", 41)]

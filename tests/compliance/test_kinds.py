@@ -83,7 +83,7 @@ def test_capability_presumed_then_verified_by_inspection(treaty: Agreement) -> N
     f = find(log.run(treaty), "not-tomahawk-capable", "US")
     assert (f.status, f.value, f.bound, f.unit) == ("violation", 3, 0, "launcher")
     assert "presumes a launcher capable unless a verified configuration says otherwise" in f.explanation
-    assert f.details["banned_categories"] == ["Tomahawk"]
+    assert f.to_json()["details"]["banned_categories"] == ["Tomahawk"]
     (basis,) = f.items
     assert (basis["site"], basis["count"], basis["banned"]) == ("deveselu", 3, ["Tomahawk"])
     assert basis["basis"].startswith("presumed")
@@ -211,7 +211,7 @@ def test_notify_select_judges_only_the_items_it_names(tmp_path: Path) -> None:
     ag = agreement(tmp_path, TREATY.replace("    event: movement\n    within_days: 5\n",
                                             "    event: movement\n    within_days: 5\n"
                                             "    select: 'category == \"GLCM\" and range_km >= 500'\n", 1))
-    from detente.compliance.state import Notification
+    from detente.compliance.projection import Notification
 
     def note(log: Log, items: object, signed: dt.datetime) -> None:
         rec = log.record("notification", "RU", signed, {"event": "movement", "items": items})

@@ -8,12 +8,14 @@ from collections.abc import Callable
 from typing import Any
 
 from compliance.helpers import utc
-from detente.compliance.state import Record, history, records_from_leaves
+from detente.compliance.projection import Projection
+from detente.envelope.record import read_records
+from detente.model.records import LoggedRecord
 from detente.envelope.dsse import Envelope
 
 
 def rec(index: int, kind: str, author: str, signed_at: dt.datetime, body: dict[str, Any]) -> Record:
-    return Record(index, kind, author, index + 1, signed_at, body)
+    return LoggedRecord(index, kind, author, index + 1, signed_at, body)
 
 
 def decl(index: int, author: str, as_of: str, signed_at: dt.datetime, n: int) -> Record:
@@ -45,7 +47,7 @@ def count(state: Any, party: str) -> int:
 
 
 def test_valid_time_latest_as_of_and_corrections() -> None:
-    h = history(RECORDS)
+    h = Projection().extend(RECORDS)
     assert count(h.at(dt.date(2022, 2, 28)), "US") == 10
     at = h.at(dt.date(2022, 3, 1))
     assert count(at, "US") == 21  # the correction prevails over the first 1 March record
@@ -56,15 +58,15 @@ def test_valid_time_latest_as_of_and_corrections() -> None:
 
 
 def test_record_time_cut_by_known_at() -> None:
-    h = history(RECORDS, known_at=utc(2022, 3, 31))
+    h = Projection(known_at=utc(2022, 3, 31)).extend(RECORDS)
     assert count(h.at(dt.date(2022, 3, 1)), "US") == 20  # the correction was not yet signed
     assert [r.index for r in h.records] == [0, 1, 4, 5, 6, 7, 8, 9, 10, 11]
-    h = history(RECORDS, known_at=utc(2021, 12, 31))
+    h = Projection(known_at=utc(2021, 12, 31)).extend(RECORDS)
     assert count(h.at(dt.date(2022, 3, 1)), "US") == 10
 
 
 def test_events_reports_and_requests_are_cut_at_the_end_of_the_day() -> None:
-    h = history(RECORDS)
+    h = Projection().extend(RECORDS)
     state = h.at(dt.date(2022, 3, 1))
     assert [n.record.index for n in state.notifications] == [4]
     assert state.notifications[0].notice_time == utc(2022, 2, 20)
@@ -77,7 +79,7 @@ def test_events_reports_and_requests_are_cut_at_the_end_of_the_day() -> None:
 
 
 def test_unreadable_bodies_are_set_aside_with_the_reason() -> None:
-    h = history(RECORDS)
+    h = Projection().extend(RECORDS)
     reasons = dict(h.malformed)
     assert sorted(reasons) == [7, 8, 9, 10]
     assert "as_of must be a date string" in reasons[7]
@@ -89,7 +91,7 @@ def test_unreadable_bodies_are_set_aside_with_the_reason() -> None:
 
 
 def test_site_locations_from_declarations() -> None:
-    state = history(RECORDS).at(dt.date(2022, 3, 1))
+    state = Projection().extend(RECORDS).at(dt.date(2022, 3, 1))
     assert state.site_locations() == {"s": ("base", "US", 1.0, 2.0)}
 
 
@@ -97,10 +99,10 @@ def test_records_from_signed_leaves(record: Callable[..., Envelope]) -> None:
     envs = [record("declaration", "US", 1, {"as_of": "2022-03-01", "holdings": []},
                    signed_at=utc(2022, 3, 1)),
             record("notification", "RU", 1, {"event": "movement", "event_time": "2022-02-27T00:00:00Z"})]
-    recs = list(records_from_leaves((i, e.canonical()) for i, e in enumerate(envs)))
+    recs = list(read_records((i, e.canonical()) for i, e in enumerate(envs)))
     assert [(r.index, r.kind, r.author, r.seq) for r in recs] == [(0, "declaration", "US", 1),
                                                                   (1, "notification", "RU", 1)]
     assert recs[0].signed_at == utc(2022, 3, 1)
-    h = history(recs)
+    h = Projection().extend(recs)
     assert h.at(dt.date(2022, 3, 1)).declarations["US"].as_of == dt.date(2022, 3, 1)
     assert h.notifications[0].event_time == dt.datetime(2022, 2, 27, tzinfo=dt.UTC)

@@ -21,7 +21,7 @@ from detente.envelope.dsse import (
     sign,
 )
 from detente.envelope.keys import SigningKey, Verifier
-from detente.errors import EnvelopeError
+from detente.errors import EnvelopeError, SignatureError
 
 PTYPE = "application/vnd.detente.declaration+json"
 KEY_A = SigningKey.from_seed(b"\xa1" * 32)
@@ -53,7 +53,7 @@ def test_sign_one_key() -> None:
     assert env.payload_type == PTYPE
     assert env.payload == b'{"x":1}'
     assert [s.keyid for s in env.signatures] == [KEY_A.keyid]
-    assert Verifier(KEY_A.public_key).verify(pae(PTYPE, b'{"x":1}'), env.signatures[0].sig)
+    Verifier(KEY_A.public_key).verify(env.signatures[0].sig, pae(PTYPE, b'{"x":1}'))
     assert env.pae() == pae(PTYPE, b'{"x":1}')
 
 
@@ -61,13 +61,14 @@ def test_sign_several_keys_in_order() -> None:
     env = sign(PTYPE, b"{}", [KEY_A, KEY_B])
     assert [s.keyid for s in env.signatures] == [KEY_A.keyid, KEY_B.keyid]
     for key, s in zip((KEY_A, KEY_B), env.signatures, strict=True):
-        assert Verifier(key.public_key).verify(env.pae(), s.sig)
+        Verifier(key.public_key).verify(s.sig, env.pae())
 
 
 def test_signature_binds_payload_type() -> None:
     env = sign(PTYPE, b"{}", [KEY_A])
     other = pae("application/vnd.detente.statement+json", b"{}")
-    assert not Verifier(KEY_A.public_key).verify(other, env.signatures[0].sig)
+    with pytest.raises(SignatureError):
+        Verifier(KEY_A.public_key).verify(env.signatures[0].sig, other)
 
 
 def test_countersign_adds_and_keeps_original() -> None:
@@ -76,7 +77,7 @@ def test_countersign_adds_and_keeps_original() -> None:
     assert len(env.signatures) == 1  # the original envelope is unchanged
     assert both.signatures[0] == env.signatures[0]
     assert both.signatures[1].keyid == KEY_B.keyid
-    assert Verifier(KEY_B.public_key).verify(env.pae(), both.signatures[1].sig)
+    Verifier(KEY_B.public_key).verify(both.signatures[1].sig, env.pae())
 
 
 def test_countersign_twice_with_same_key_is_refused() -> None:
@@ -218,7 +219,7 @@ def test_url_safe_base64_is_accepted() -> None:
         ]
         parsed = parse_envelope(obj)
         assert parsed == env
-        assert Verifier(KEY_A.public_key).verify(parsed.pae(), parsed.signatures[0].sig)
+        Verifier(KEY_A.public_key).verify(parsed.signatures[0].sig, parsed.pae())
 
 
 @pytest.mark.parametrize(

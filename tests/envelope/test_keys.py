@@ -21,7 +21,7 @@ from detente.envelope.keys import (
     verify_with_openssl,
     write_private_key,
 )
-from detente.errors import ConfigError, DetenteError, KeyError_
+from detente.errors import BadKeyError, ConfigError, DetenteError, SignatureError
 
 # RFC 8032 §7.1, TEST 1 and TEST 2.
 RFC8032 = [
@@ -50,7 +50,7 @@ def test_rfc8032_vectors(seed: str, pub: str, msg: str, sig: str) -> None:
     key = SigningKey.from_seed(bytes.fromhex(seed))
     assert key.public_key.hex() == pub
     assert key.sign(bytes.fromhex(msg)).hex() == sig
-    assert Verifier(bytes.fromhex(pub)).verify(bytes.fromhex(msg), bytes.fromhex(sig))
+    Verifier(bytes.fromhex(pub)).verify(bytes.fromhex(sig), bytes.fromhex(msg))
     assert verify_with_openssl(bytes.fromhex(pub), bytes.fromhex(msg), bytes.fromhex(sig))
 
 
@@ -88,7 +88,7 @@ def test_key_file_round_trip(tmp_path: Path, passphrase: bytes | None) -> None:
     loaded = read_private_key(path, passphrase)
     assert loaded.public_key == key.public_key
     msg = b"round trip"
-    assert Verifier(key.public_key).verify(msg, loaded.sign(msg))
+    Verifier(key.public_key).verify(loaded.sign(msg), msg)
 
 
 def test_encrypted_pem_does_not_hold_raw_seed() -> None:
@@ -127,7 +127,7 @@ def test_write_refuses_to_overwrite(tmp_path: Path) -> None:
 def test_wrong_passphrase_is_refused_with_help(tmp_path: Path) -> None:
     path = tmp_path / "key.pem"
     write_private_key(path, SigningKey.generate(), b"right")
-    with pytest.raises(KeyError_) as info:
+    with pytest.raises(BadKeyError) as info:
         read_private_key(path, b"wrong")
     assert "passphrase" in info.value.message
     assert info.value.code == "key"
@@ -136,7 +136,7 @@ def test_wrong_passphrase_is_refused_with_help(tmp_path: Path) -> None:
 def test_missing_passphrase_names_the_env_var(tmp_path: Path) -> None:
     path = tmp_path / "key.pem"
     write_private_key(path, SigningKey.generate(), b"right")
-    with pytest.raises(KeyError_) as info:
+    with pytest.raises(BadKeyError) as info:
         read_private_key(path)
     assert "DETENTE_PASSPHRASE" in info.value.message
 
@@ -155,14 +155,14 @@ def test_explicit_passphrase_beats_env(tmp_path: Path, monkeypatch: pytest.Monke
     write_private_key(path, key, b"explicit")
     monkeypatch.setenv("DETENTE_PASSPHRASE", "stale")
     assert read_private_key(path, b"explicit").public_key == key.public_key
-    with pytest.raises(KeyError_):
+    with pytest.raises(BadKeyError):
         read_private_key(path)  # falls back to the (wrong) env passphrase
 
 
 def test_passphrase_for_unencrypted_key_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "key.pem"
     write_private_key(path, SigningKey.generate())
-    with pytest.raises(KeyError_):
+    with pytest.raises(BadKeyError):
         read_private_key(path, b"unexpected")
 
 
@@ -173,14 +173,16 @@ def test_non_ed25519_key_is_refused(tmp_path: Path) -> None:
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
     )
-    with pytest.raises(KeyError_, match="Ed25519"):
+    path.chmod(0o600)
+    with pytest.raises(BadKeyError, match="Ed25519"):
         read_private_key(path)
 
 
 def test_garbage_key_file_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "junk.pem"
     path.write_bytes(b"-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n")
-    with pytest.raises(KeyError_):
+    path.chmod(0o600)
+    with pytest.raises(BadKeyError):
         read_private_key(path)
 
 
@@ -194,7 +196,7 @@ def test_missing_key_file_is_config_error(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("length", [0, 31, 33])
 def test_verifier_refuses_wrong_key_length(length: int) -> None:
-    with pytest.raises(KeyError_):
+    with pytest.raises(BadKeyError):
         Verifier(b"\x00" * length)
 
 
@@ -203,16 +205,36 @@ def test_verifier_rejects_wrong_signature_length(length: int) -> None:
     key = SigningKey.from_seed(b"\x07" * 32)
     sig = key.sign(b"m")
     v = Verifier(key.public_key)
-    assert v.verify(b"m", sig)
-    assert not v.verify(b"m", (sig * 3)[:length])
+    v.verify(sig, b"m")
+    with pytest.raises(SignatureError, match="64 bytes") as info:
+        v.verify((sig * 3)[:length], b"m")
+    assert info.value.code == "bad-signature"
+
+
+def test_verify_takes_signature_then_data_and_raises() -> None:
+    """pyca's shape: verify(signature, data) -> None, raising on failure (never a bool to ignore)."""
+    key = SigningKey.from_seed(b"\x07" * 32)
+    v = Verifier(key.public_key)
+    sig = key.sign(b"data")
+    assert v.verify(sig, b"data") is None  # type: ignore[func-returns-value]
+    with pytest.raises(SignatureError) as info:
+        v.verify(sig, b"other data")
+    assert isinstance(info.value, DetenteError)
+    assert "does not verify" in info.value.message
+    with pytest.raises(SignatureError):
+        v.verify(b"data", sig)  # the old (message, signature) order fails
 
 
 def _libsodium(public_key: bytes, message: bytes, signature: bytes) -> bool:
     try:
         verifier = Verifier(public_key)
-    except KeyError_:
+    except BadKeyError:
         return False
-    return verifier.verify(message, signature)
+    try:
+        verifier.verify(signature, message)
+    except SignatureError:
+        return False
+    return True
 
 
 SEED_KEYS = [SigningKey.from_seed(bytes([i]) * 32) for i in range(4)]
@@ -254,8 +276,8 @@ def test_verifiers_agree_on_tampered_signatures(
 def test_signature_does_not_transfer_between_keys_or_messages(message: bytes, other: bytes) -> None:
     a, b = SEED_KEYS[0], SEED_KEYS[1]
     sig = a.sign(message)
-    assert not Verifier(b.public_key).verify(message, sig)
+    assert not _libsodium(b.public_key, message, sig)
     assert not verify_with_openssl(b.public_key, message, sig)
     if other != message:
-        assert not Verifier(a.public_key).verify(other, sig)
+        assert not _libsodium(a.public_key, other, sig)
         assert not verify_with_openssl(a.public_key, other, sig)

@@ -60,9 +60,17 @@ def test_countersigned_record_lists_author_first(keyring: KeyRing, keys: Any, re
     assert rec.signers == ("US", "RU")
 
 
-def test_countersignature_by_witness_key_is_listed(keyring: KeyRing, keys: Any, record: Any) -> None:
-    rec = verify_record(record(cosigners=(keys.ru_witness,)), keyring)
-    assert rec.signers == ("US", "RU")
+@pytest.mark.parametrize("witness", ["US", "RU"])
+def test_countersignature_by_witness_key_is_refused(
+    keyring: KeyRing, keys: Any, record: Any, witness: str
+) -> None:
+    """Witness keys only cosign checkpoints (docs/log.md): an extra envelope signature by one,
+    the author's own party's or the other's, is refused, not listed as a signer."""
+    with pytest.raises(RecordRefused) as info:
+        verify_record(record(cosigners=(keys.witness_key(witness),)), keyring)
+    assert info.value.code == "wrong-role"
+    assert f"{witness} key with role(s) witness" in info.value.message
+    assert "remove that signature" in info.value.message
 
 
 # --- refusals -----------------------------------------------------------------------------------

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from detente.inspection.desk import Desk
+from detente.desk import Desk, open_log
 from detente.model.parties import Role
-from detente.scenario import agreement_files, declaration_bodies
+from detente.scenarios import agreement_files, declaration_bodies
 from detente.workspace import Workspace
 
 ORIGIN = "detente.test/inspections"
@@ -39,7 +39,7 @@ class Round:
         return self.now[0]
 
     def size(self) -> int:
-        return self.ws.log().size()
+        return self.ws.log(writable=False).size()
 
 
 def make_round(tmp: Path, db_url: str | None = None) -> Round:
@@ -50,7 +50,7 @@ def make_round(tmp: Path, db_url: str | None = None) -> Round:
     ws.adopt(aegis())
     now = [dt.datetime(2022, 3, 29, 9, 0, tzinfo=dt.UTC)]
     clock: Callable[[], dt.datetime] = lambda: now[0]  # noqa: E731
-    log = ws.log(clock=clock)
+    log = open_log(ws, clock=clock)
     us, ru = Desk(ws, "US", clock=clock, log=log), Desk(ws, "RU", clock=clock, log=log)
     idx = {}
     for party, body in declaration_bodies("2022"):

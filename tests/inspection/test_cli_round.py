@@ -11,7 +11,7 @@ from typing import Any
 from typer.testing import CliRunner
 
 from detente.cli import app
-from detente.scenario import scenario_dir
+from detente.scenarios import scenario_dir
 
 AG = "aegis-ashore-transparency"
 
@@ -102,11 +102,11 @@ def test_notify(tmp_path: Path) -> None:
     got = cli("notify", "movement", "--workspace", w, "--as", "RU", "--event-time", "+1d",
               "--detail", "from=kamyshlov", "--detail", "to=kapustin-yar", "--item", "GLCM=16")
     assert got["ok"] is True
-    from detente.compliance.state import load_history
+    from detente.compliance.projection import project_log
     from detente.workspace import Workspace
 
     log = Workspace.open(Path(w)).log(writable=False)
-    (n,) = load_history(log.store, log.size()).notifications
+    (n,) = project_log(log.store, log.size()).notifications
     assert n.record.body["items"] == [{"category": "GLCM", "count": 16}]
     assert n.record.body["from"] == "kamyshlov"
     assert cli("notify", "parade", "--workspace", w, "--as", "RU", "--event-time", "+1d", ok=False)[

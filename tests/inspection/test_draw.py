@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
+from detente.agreement.weights import WeightError, weight_units
 from detente.inspection import draw as d
 
 R_INSPECTING = bytes(range(32))
@@ -98,8 +99,8 @@ def test_seed_order_is_fixed() -> None:
 
 @pytest.mark.parametrize("w", [-1, "nan", "inf", 0.0000001, "x"])
 def test_bad_weights(w: object) -> None:
-    with pytest.raises(d.DrawError):
-        d.weight_units(w)  # type: ignore[arg-type]
+    with pytest.raises(WeightError):
+        weight_units(w)  # type: ignore[arg-type]
 
 
 def test_pool_without_weight_is_refused() -> None:

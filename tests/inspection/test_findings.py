@@ -9,8 +9,8 @@ import json
 from detente.agreement.loader import load_agreement
 from detente.compliance.check import check, read_disclosed
 from detente.compliance.findings import Finding
-from detente.inspection.desk import disclose
-from detente.scenario import agreement_files
+from detente.desk import disclose, open_log
+from detente.scenarios import agreement_files
 from inspection.conftest import Round, aegis
 
 AG = "aegis-ashore-transparency"
@@ -21,7 +21,7 @@ AT = dt.date(2022, 4, 30)
 def findings(rnd: Round, *files: str) -> list[Finding]:
     ags = [load_agreement(aegis())] if not files else [
         load_agreement(f) for f in agreement_files("2022") if f.stem in files]
-    log = rnd.ws.log()
+    log = open_log(rnd.ws)
     return list(check(ags, log, AT, hypothetical=True, disclosed=read_disclosed(rnd.ws.disclosed)).findings)
 
 
@@ -53,7 +53,7 @@ def test_a_visit_that_finds_what_was_declared(rnd: Round) -> None:
     host = one(fs, RU_OB, "US")
     assert host.status == "compliant", host.explanation
     assert "found as declared at RU-1" in host.explanation
-    (acc,) = host.details["inspections"]
+    (acc,) = host.to_json()["details"]["inspections"]
     assert acc["declared"] == {"MK 41 launcher": 3, "SM-3": 24}
     assert acc["countersigned"] is True
     roles = {e.role for e in host.evidence}

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from detente.errors import RecordRefused
-from detente.inspection.desk import Desk, project
+from detente.desk import Desk, open_log, project
 from inspection.conftest import Round, make_round
 from pg import TestPostgres
 
@@ -59,7 +59,7 @@ def test_racing_for_the_last_slot_on_postgres(rnd: Round) -> None:
     barrier = threading.Barrier(8)
 
     def go(i: int) -> None:
-        desk = Desk(rnd.ws, "RU", clock=clock, log=rnd.ws.log(clock=clock))
+        desk = Desk(rnd.ws, "RU", clock=clock, log=open_log(rnd.ws, clock=clock))
         barrier.wait()
         for _ in range(20):  # a sequence number taken by a concurrent writer: sign again
             try:

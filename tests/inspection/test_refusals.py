@@ -12,9 +12,9 @@ import pytest
 from detente.codec import b64
 from detente.errors import RecordRefused
 from detente.inspection import draw as d
-from detente.inspection.desk import Desk, project
-from detente.log.commitment import Opening
-from detente.records import make_record
+from detente.desk import Desk, open_log, project
+from detente.commitment import Opening
+from detente.envelope.record import make_record
 from inspection.conftest import Round
 
 AG = "aegis-ashore-transparency"
@@ -24,7 +24,7 @@ US_OB = "us-visits-to-russian-bases"
 
 def refused(rnd: Round, code: str, step: Callable[[], Any], match: str | None = None) -> RecordRefused:
     """Run `step`, expect the log to refuse it with `code`, and check nothing was written."""
-    log = rnd.ws.log()
+    log = open_log(rnd.ws)
     before = (log.size(), log.latest().encode())
     with pytest.raises(RecordRefused, match=match) as info:
         step()
@@ -104,7 +104,7 @@ def test_a_record_forged_in_another_partys_name(rnd: Round) -> None:
     env = make_record("inspection-opening", "US", 99, {"inspection": "RU-1", "declaration": 0,
                                                        "openings": []},
                       rnd.ws.party_key("RU"), log=rnd.ws.registry().origin, signed_at=rnd.now[0])
-    refused(rnd, "not-author", lambda: rnd.ws.log(clock=lambda: rnd.now[0]).append(env.canonical()))
+    refused(rnd, "not-author", lambda: open_log(rnd.ws, clock=lambda: rnd.now[0]).append(env.canonical()))
 
 
 def test_findings_for_another_site(rnd: Round) -> None:
@@ -120,7 +120,7 @@ def test_a_replayed_request(rnd: Round) -> None:
         "inspection": "RU-1", "agreement": AG, "obligation": RU_OB, "method": "challenge",
         "site": "deveselu", "arrival": "2022-04-03T09:00:00Z"},
         rnd.ws.party_key("RU"), log=rnd.ws.registry().origin, signed_at=rnd.now[0])
-    log = rnd.ws.log(clock=lambda: rnd.now[0])
+    log = open_log(rnd.ws, clock=lambda: rnd.now[0])
     log.append(env.canonical())
     refused(rnd, "replay", lambda: log.append(env.canonical()))
     # the same request re-signed with a fresh sequence number is a duplicate inspection, not a new one
@@ -275,7 +275,7 @@ def test_two_inspectors_racing_for_the_last_slot(rnd: Round) -> None:
     judged against the first's request, inside its own write transaction."""
     ru_challenge(rnd, "RU-1")
     clock = lambda: rnd.now[0]  # noqa: E731
-    a = Desk(rnd.ws, "RU", clock=clock, log=rnd.ws.log(clock=clock))
-    b = Desk(rnd.ws, "RU", clock=clock, log=rnd.ws.log(clock=clock))
+    a = Desk(rnd.ws, "RU", clock=clock, log=open_log(rnd.ws, clock=clock))
+    b = Desk(rnd.ws, "RU", clock=clock, log=open_log(rnd.ws, clock=clock))
     a.request(AG, RU_OB, "RU-2", "challenge", arrive(rnd), site="redzikowo")
     refused(rnd, "quota", lambda: b.request(AG, RU_OB, "RU-3", "challenge", arrive(rnd), site="deveselu"))

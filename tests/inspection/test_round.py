@@ -7,7 +7,7 @@ import datetime as dt
 from detente.envelope.dsse import parse_envelope
 from detente.envelope.verify import KeyRing, verify_record
 from detente.inspection import draw as d
-from detente.inspection.desk import countersigned_report, project
+from detente.desk import countersigned_report, project
 from inspection.conftest import Round
 
 AG = "aegis-ashore-transparency"

@@ -26,7 +26,7 @@ from detente.log.sqlstore import SQLStore, sqlite_url
 from detente.log.transparency import TransparencyLog
 from detente.log.witness import Witness
 from detente.model.parties import Role
-from detente.records import make_record
+from detente.envelope.record import make_record
 from detente.workspace import DB_FILE, Workspace
 from pg import TestPostgres
 
@@ -120,6 +120,7 @@ def make_workspace(path: Path, origin: str = LOG_ORIGIN, db_url: str | None = No
     ws = Workspace.create(path, origin, operator_name=OPERATOR_NOTE_NAME, db_url=db_url)
     for pid, name in (("US", "United States"), ("RU", "Russian Federation")):
         ws.add_party(pid, name, roles=AUTHOR_ROLES, witness_name=WITNESS_NOTE_NAMES[pid])
+        ws.witness(pid).initialise()  # as `detente party --witness-name` does: the empty tree
     return ws
 
 
@@ -132,6 +133,7 @@ def clone_workspace(src: Workspace, path: Path, db_url: str | None = None) -> Wo
     for f in src.secrets.iterdir():
         (ws.secrets / f.name).unlink(missing_ok=True)
         (ws.secrets / f.name).write_bytes(f.read_bytes())
+        (ws.secrets / f.name).chmod(0o600)  # read_private_key refuses keys others can read
     return ws
 
 

@@ -214,3 +214,83 @@ def test_cli_log_verify_on_truncated_database(filled: LogEnv) -> None:
     assert res.exception is None or isinstance(res.exception, SystemExit), res.exception
     err = " ".join(res.stderr.split())
     assert "unreadable" in err or "FAILED" in err
+
+
+# -- the stored tree itself: every hash `log proof` would serve ----------------------------------
+
+
+def _node_id(level: int, index: int) -> int:
+    return (level << 56) | index
+
+
+def _zero_node(env: LogEnv, level: int, index: int) -> bytes:
+    """Overwrite one row of the nodes table with zeros; returns the hash it held."""
+    ((old,),) = env.sql("SELECT hash FROM nodes WHERE id = ?", _node_id(level, index))
+    env.sql("UPDATE nodes SET hash = ? WHERE id = ?", bytes(32), _node_id(level, index))
+    return bytes(old)
+
+
+# (level, index) in a tree of N = 24 leaves: a leaf-hash row, the lowest interior level, one in
+# the middle, and the highest perfect subtree (leaves 0–15).
+NODES = [(0, 13), (1, 0), (1, 11), (2, 4), (3, 2), (4, 0)]
+
+
+@pytest.mark.parametrize(("level", "index"), NODES)
+def test_corrupted_node_row_is_named(filled: LogEnv, level: int, index: int) -> None:
+    """A damaged row of the nodes table leaves every entry intact, so every signature verifies;
+    but `log proof` would serve it. Verification recomputes each stored node from the entries and
+    names the row, with the hash expected and the hash stored."""
+    old = _zero_node(filled, level, index)
+    report = _verify(filled)
+    assert not report.ok
+    error = report.error or ""
+    assert f"nodes table, level {level}, index {index}" in error, error
+    assert f"stored {bytes(32).hex()}" in error
+    assert f"expected {old.hex()}" in error
+    assert report.node == {"table": "nodes", "level": level, "index": index,
+                           "expected": old.hex(), "stored": bytes(32).hex()}
+    if level:
+        assert report.index is None  # every leaf is sound: the damage is above them
+    else:
+        assert report.index == index
+
+
+def test_missing_node_row_is_named(filled: LogEnv) -> None:
+    filled.sql("DELETE FROM nodes WHERE id = ?", _node_id(2, 3))
+    report = _verify(filled)
+    assert not report.ok
+    assert "nodes table, level 2, index 3" in (report.error or "")
+    assert "missing" in (report.error or "")
+
+
+def test_every_node_is_checked(filled: LogEnv) -> None:
+    """Each stored node within the checkpoint, at every level, in turn: one zeroed row fails."""
+    rows = filled.sql("SELECT id FROM nodes ORDER BY id")
+    assert len(rows) == 24 + 12 + 6 + 3 + 1  # the perfect subtrees of N = 24 leaves
+    for (nid,) in rows:
+        level, index = int(nid) >> 56, int(nid) & ((1 << 56) - 1)
+        old = _zero_node(filled, level, index)
+        report = _verify(filled)
+        assert f"nodes table, level {level}, index {index}" in (report.error or ""), report.error
+        filled.sql("UPDATE nodes SET hash = ? WHERE id = ?", old, nid)
+    assert _verify(filled).ok
+
+
+@pytest.mark.parametrize(("level", "index"), [(1, 5), (3, 0), (0, 7)])
+def test_cli_log_verify_names_a_corrupted_node(filled: LogEnv, level: int, index: int) -> None:
+    runner = CliRunner(env=filled.child_env())
+    path = str(filled.ws.path)
+    args = ["log", "verify", path, "--workers", "1", "--quorum", "0"]
+    old = _zero_node(filled, level, index)
+    res = runner.invoke(app, args)
+    assert res.exit_code == 1, res.output
+    err = " ".join(res.stderr.split())
+    assert "FAILED" in err
+    assert f"nodes table, level {level}, index {index}" in err
+    assert old.hex() in err and bytes(32).hex() in err
+    res = runner.invoke(app, [*args, "--json"])
+    assert res.exit_code == 1
+    data = json.loads(res.stdout)
+    assert data["ok"] is False
+    assert data["node"] == {"table": "nodes", "level": level, "index": index,
+                            "expected": old.hex(), "stored": bytes(32).hex()}

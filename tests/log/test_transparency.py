@@ -18,7 +18,7 @@ from detente.log.bundle import verify_store
 from detente.log.merkle import leaf_hash, root_of, verify_consistency, verify_inclusion
 from detente.log.note import NoteVerifier, SignedCheckpoint
 from detente.log.receipt import Receipt, verify_receipt
-from detente.records import make_record
+from detente.envelope.record import make_record
 
 from .conftest import FIXED_NOW, LogEnv
 

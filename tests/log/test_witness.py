@@ -23,7 +23,7 @@ from detente.log.note import (
 )
 from detente.log.transparency import TransparencyLog
 from detente.log.witness import Witness
-from detente.records import make_record
+from detente.envelope.record import make_record
 
 from .conftest import FIXED_NOW, WITNESS_TIME, LogEnv, fixed_clock
 

@@ -315,7 +315,7 @@ def test_cosignature_message_format() -> None:
     sig = cosign(text, WITNESS_NAME, WITNESS, 1234)
     assert sig.blob[:8] == struct.pack(">Q", 1234) == (1234).to_bytes(8, "big")
     assert len(sig.blob) == 8 + 64
-    assert Verifier(WITNESS.public_key).verify(msg, sig.blob[8:])
+    Verifier(WITNESS.public_key).verify(sig.blob[8:], msg)
 
 
 @settings(max_examples=50, deadline=None)

@@ -14,7 +14,7 @@ from detente.cli import app
 from detente.errors import AgreementError
 from detente.negotiate import diff, impact
 from detente.negotiate.diff import canonical
-from detente.scenario import agreement_files, scenario_dir
+from detente.scenarios import agreement_files, scenario_dir
 from detente.workspace import Workspace
 
 PROPOSALS = scenario_dir("2022") / "proposals"

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from detente.cli import app
 from detente.errors import ConfigError
 from detente.log.merkle import verify_inclusion
-from detente.records import make_record
+from detente.envelope.record import make_record
 from detente.report.build import build_report
 from detente.report.render import find_chromium, render_html, write_report
 from detente.workspace import Workspace

@@ -23,7 +23,7 @@ from shapely.geometry import Point
 
 from detente import geo
 from detente.agreement.loader import load_agreement
-from detente.scenario import agreement_files, declaration_bodies
+from detente.scenarios import agreement_files, declaration_bodies
 
 ROOT = Path(str(resources.files("detente") / "scenarios" / "2022"))
 PARTIES = ("US", "RU")

@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 from detente.codec import b64
 from detente.envelope.keys import SigningKey, read_private_key
 from detente.model.parties import Role
-from detente.records import make_record
-from detente.scenario import agreement_files
+from detente.envelope.record import make_record
+from detente.scenarios import agreement_files
 from detente.service.app import Settings, create_app
 from detente.service.auth import auth_message
 from detente.workspace import Workspace
@@ -58,6 +58,8 @@ def env(tmp_path: Path) -> Env:
     roles = frozenset({Role.DECLARANT, Role.INSPECTOR})
     ws.add_party("US", "United States", roles=roles, witness_name="witness.us.test")
     ws.add_party("RU", "Russia", roles=roles, witness_name="witness.ru.test")
+    for p in ("US", "RU"):
+        ws.witness(p).initialise()  # new witnesses start from the empty tree, explicitly
     ws.adopt(next(f for f in agreement_files("2022") if f.stem == "aegis-ashore-transparency"))
 
     def make(settings: Settings | None = None) -> TestClient:

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from detente.codec import b64
-from detente.inspection.desk import Desk
+from detente.desk import Desk, open_log
 from detente.log.merkle import leaf_hash, verify_inclusion
 from detente.log.note import NoteVerifier, open_checkpoint
 from detente.service.app import Settings
@@ -51,7 +51,7 @@ def seeded(env: Env) -> int:
     desk = Desk(env.ws, "US")
     r, path = desk.declare(dt.date(2022, 3, 1), [{"site": "deveselu", "category": "SM-3", "count": 24}],
                            aggregates={"interceptors": 24})
-    from detente.inspection.desk import disclose
+    from detente.desk import disclose
 
     disclose(env.ws, path)
     env.seq["US"] = 4
@@ -138,7 +138,7 @@ def test_role_matrix(env: Env, endpoint: str, role: str) -> None:
     c = client_as(env, role)
     method, path = endpoint.split(" ")
     path = path.replace("{decl}", str(decl))
-    size = env.ws.log().size()
+    size = env.ws.log(writable=False).size()
     params: dict[str, Any] = {
         "/v1/proof/inclusion": {"index": 0}, "/v1/proof/consistency": {"old": 1, "new": size},
         "/v1/findings": {"at": "2022-04-30"}, "/v1/state": {"at": "2022-04-30"},
@@ -149,7 +149,7 @@ def test_role_matrix(env: Env, endpoint: str, role: str) -> None:
         r = c.post(path, json=env.envelope("US"))  # with RU's token: not its own record
     elif path == "/v1/cosignatures":
         w = env.ws.witness("US")
-        log = env.ws.log()
+        log = open_log(env.ws)
         scp = log.latest()
         sig = w.add_checkpoint(0, log.consistency_proof(0, scp.checkpoint.size), scp.encode())
         r = c.post(path, json={"note": scp.note.with_signature(sig).encode()})
@@ -161,7 +161,7 @@ def test_role_matrix(env: Env, endpoint: str, role: str) -> None:
         assert r.status_code == 200, (endpoint, role, r.text)
     else:
         assert_error(r, refused[role])
-        assert env.ws.log().size() == size  # a refusal writes nothing
+        assert env.ws.log(writable=False).size() == size  # a refusal writes nothing
 
 
 def test_public_entries_carry_no_bodies(env: Env) -> None:
@@ -186,7 +186,7 @@ def test_receipts_verify_and_refusals_name_the_rule(env: Env) -> None:
     rec = r.json()
     info = c.get("/v1/log").json()
     scp = open_checkpoint(rec["checkpoint"], NoteVerifier.from_vkey(info["operator_vkey"]), ORIGIN)
-    leaf = env.ws.log().leaf(rec["index"])
+    leaf = env.ws.log(writable=False).leaf(rec["index"])
     verify_inclusion(rec["index"], scp.checkpoint.size, leaf_hash(leaf),
                      [base64.b64decode(p) for p in rec["inclusion_proof"]], scp.checkpoint.root)
     assert_error(c.post("/v1/entries", json=e), 409, "replay")

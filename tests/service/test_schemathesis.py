@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
 from detente.model.parties import Role
-from detente.scenario import agreement_files
+from detente.scenarios import agreement_files
 from detente.service.app import Settings, create_app
 from detente.workspace import Workspace
 from service.conftest import login

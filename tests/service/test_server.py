@@ -25,7 +25,7 @@ from detente.errors import DetenteError, RecordRefused
 from detente.log.bundle import verify_store
 from detente.log.witness import Witness
 from detente.model.parties import Role
-from detente.records import make_record
+from detente.envelope.record import make_record
 from detente.service.client import Client
 from detente.workspace import Workspace
 
@@ -82,6 +82,7 @@ def setup(tmp_path: Path) -> Iterator[tuple[Workspace, Server]]:
     for p in PARTIES:
         ws.add_party(p, p, roles=frozenset({Role.DECLARANT}), witness_name=None)
     ws.add_party("W", "Witness state", roles=frozenset({Role.DECLARANT}), witness_name="witness.w.test")
+    ws.witness("W").initialise()  # a new witness starts from the empty tree, explicitly
     srv = Server(ws.path, free_port())
     srv.start()
     yield ws, srv

@@ -34,9 +34,9 @@ from detente.agreement.selector import (
     Vocabulary,
     compile_selector,
 )
+from detente.agreement.weights import WeightError, weight_units
 from detente.agreement.yamlsource import Path_, Source, read_yaml
 from detente.errors import AgreementError, ConfigError
-from detente.inspection.draw import DrawError, weight_units
 
 #: Attributes every item may carry without a definition (the columns a declaration always has).
 CORE_ATTRIBUTES: dict[str, str] = {**BUILTIN_NAMES}
@@ -384,8 +384,29 @@ def _sources(v: str | list[str] | None) -> tuple[str, ...]:
     return (v,) if isinstance(v, str) else tuple(v)
 
 
-def load_agreement(path: str | Path) -> m.Agreement:
-    """Read, validate and resolve one agreement file. Raises AgreementError, located."""
+#: The shipped scenario data (its vocabularies and site lists): includable from anywhere.
+SHIPPED = (Path(__file__).resolve().parent.parent / "scenarios").resolve()
+
+
+def _outside(target: Path, roots: Sequence[Path]) -> bool:
+    """Whether `target`, symlinks resolved, lies outside every root (each already resolved)."""
+    try:
+        real = target.resolve()
+    except ValueError:  # a NUL byte: not a path at all, refused below as not found
+        return False
+    except (OSError, RuntimeError):  # a symlink loop
+        return True
+    return not any(real.is_relative_to(r) for r in roots)
+
+
+def load_agreement(path: str | Path, *, allow_outside: bool = False) -> m.Agreement:
+    """Read, validate and resolve one agreement file. Raises AgreementError, located.
+
+    `include:` may name files in the agreement's folder or below it, or the shipped scenario
+    vocabularies, symlinks resolved; anything else (an absolute path, `../` out of the folder, a
+    symlink pointing out) is refused unless `allow_outside` (`agreement validate
+    --allow-include-outside`): an agreement from the other side should not read arbitrary files.
+    """
     p = Path(path)
     src = read_yaml(p)
     doc: s.AgreementDoc = _validate(src, s.AgreementDoc)
@@ -404,8 +425,14 @@ def load_agreement(path: str | Path) -> m.Agreement:
         raise src.error(("expires",), "expires before it enters into force")
 
     includes: list[tuple[Source, s.IncludeDoc, Path]] = []
+    roots = (p.parent.resolve(), SHIPPED)
     for i, inc in enumerate(doc.include):
         ipath = p.parent / inc
+        if not allow_outside and _outside(ipath, roots):
+            raise src.error(("include", i), f"included file '{inc}' is outside the folder of {p.name}",
+                            expected="a file in that folder or below it, or a shipped vocabulary",
+                            suggestion="copy it next to the agreement; if you trust it where it is, "
+                            "pass --allow-include-outside (allow_outside=True)")
         if not ipath.is_file():
             raise src.error(("include", i), f"included file '{inc}' not found next to {p.name}")
         isrc = read_yaml(ipath)
@@ -670,7 +697,7 @@ def _obligation(r: _Resolver, path: Path_, od: Any, ids: list[str]) -> m.Obligat
                                 suggestion=_suggest(kind_, sorted(pool_kinds)), key=True)
             try:
                 weight_units(w)
-            except DrawError as exc:
+            except WeightError as exc:
                 raise src.error((*path, "weights", kind_), exc.message) from exc
         if od.reveal_hours is not None and "joint-random" not in methods:
             raise src.error((*path, "reveal_hours"), "reveal_hours applies to joint-random selection only",

@@ -10,11 +10,17 @@ octal. Plain scalars resolve as YAML 1.2's core schema does (null, true/false, i
 floats); anything quoted is a string. Anchors and aliases are refused: they buy nothing in a
 treaty and are the vehicle of the "billion laughs" expansion attack. Duplicate keys, which
 PyYAML silently lets the last one win, are refused too: in a treaty that is two readings.
+
+A file is bounded before and while it is read: at most MAX_BYTES (checked before reading, and the
+read itself stops there), nesting at most MAX_DEPTH collections deep and at most MAX_NODES values.
+PyYAML composes recursively and spends several hundred bytes per node, so without the bounds a
+100,000-deep `[[[…` ends in RecursionError and a megabyte of `[1,1,1,…` in gigabytes of memory.
 """
 
 from __future__ import annotations
 
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +29,13 @@ import yaml
 
 from detente.errors import AgreementError
 
-MAX_BYTES = 8 * 1024 * 1024
+#: Agreements and vocabularies are a few kilobytes; the shipped ones are under 20 KiB.
+MAX_BYTES = 1024 * 1024
+#: Collections nested inside one another (a mapping or list in a mapping is two levels). The
+#: agreement schema needs about eight; Python's recursion limit would be reached near 500.
+MAX_DEPTH = 64
+#: Values (scalars, lists, mappings, keys included) in one file.
+MAX_NODES = 100_000
 
 Path_ = tuple[str | int, ...]
 
@@ -112,10 +124,49 @@ def _scalar(node: yaml.ScalarNode) -> Any:
     return text
 
 
+class _Bound(Exception):
+    def __init__(self, message: str, mark: yaml.Mark) -> None:
+        super().__init__(message)
+        self.message, self.mark = message, mark
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe composer, stopping at MAX_DEPTH nested collections and MAX_NODES values.
+
+    The count is kept as events arrive, so a refusal happens after reading at most a few more
+    tokens than the bound, long before the recursion limit or memory runs out."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self._depth = 0
+        self._nodes = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        event = self.peek_event()
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            raise _Bound(f"more than {MAX_NODES} values in one file; split it, or move bulk data "
+                         "(a long polygon) to a GeoJSON file", event.start_mark)
+        if not isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
+            return super().compose_node(parent, index)
+        if self._depth >= MAX_DEPTH:
+            raise _Bound(f"nested more than {MAX_DEPTH} levels deep; an agreement needs a handful "
+                         "of levels: flatten the structure", event.start_mark)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
 def parse_yaml(text: str, file: str) -> Source:
     src = Source(file, None)
+    loader = _BoundedLoader(text)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = loader.get_single_node()
+    except _Bound as exc:
+        raise AgreementError(exc.message, file=file, line=exc.mark.line + 1,
+                             column=exc.mark.column + 1) from None
     except yaml.MarkedYAMLError as exc:
         m, cm = exc.problem_mark, exc.context_mark
         # the context says what was open ("while parsing a flow sequence"), often lines above
@@ -128,6 +179,8 @@ def parse_yaml(text: str, file: str) -> Source:
         ) from None
     except yaml.YAMLError as exc:
         raise AgreementError(f"not valid YAML: {exc}", file=file) from None
+    finally:
+        loader.dispose()
     if root is None:
         raise AgreementError("the file is empty", file=file, line=1, column=1)
     seen: set[int] = set()
@@ -186,7 +239,13 @@ def parse_yaml(text: str, file: str) -> Source:
 
 def read_yaml(path: Path) -> Source:
     try:
-        raw = path.read_bytes()
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode):  # a FIFO or /dev/zero would block or never end
+            raise AgreementError("not a regular file; give the path of a YAML file", file=str(path))
+        if st.st_size > MAX_BYTES:
+            raise AgreementError(f"file is larger than {MAX_BYTES} bytes; split it", file=str(path))
+        with path.open("rb") as f:
+            raw = f.read(MAX_BYTES + 1)  # the file may have grown since stat()
     except OSError as exc:
         raise AgreementError(f"cannot read the file: {exc.strerror}", file=str(path)) from None
     if len(raw) > MAX_BYTES:

@@ -23,7 +23,7 @@ SitesArg = Path | Sequence[Site] | Sequence[Mapping[str, Any]] | None
 
 
 def resolve_sites(sites: SitesArg, scenario: str = "2022") -> tuple[Site, ...]:
-    """A path (a sites.yaml), Site records, parsed mappings (as detente.scenario.sites() returns),
+    """A path (a sites.yaml), Site records, parsed mappings (as detente.scenarios.sites() returns),
     or None for the shipped scenario's list."""
     if sites is None:
         return scenario_sites(scenario)

@@ -11,13 +11,12 @@ from typing import Any
 
 from detente.agreement.model import Agreement
 from detente.agreement.table import HoldingsTable
+from detente.commitment import CommittedDeclaration
 from detente.compliance.evaluate import build_table, evaluate, table_key
 from detente.compliance.evidence import attach_proofs, checkpoint_json
 from detente.compliance.findings import Finding
-from detente.compliance.state import load_history
+from detente.compliance.projection import project_log
 from detente.errors import ProofError
-from detente.inspection.procedure import Procedure
-from detente.log.commitment import CommittedDeclaration
 from detente.log.transparency import TransparencyLog
 
 
@@ -75,10 +74,9 @@ def check(
     one count as aggregates only.
     """
     scp = log.latest()
-    procedure = Procedure({a.id: a for a in agreements}, log.registry)
-    history = load_history(log.store, scp.checkpoint.size, known_at, disclosed=disclosed,
-                           procedure=procedure)
-    state = history.at(at)
+    projection = project_log(log.store, scp.checkpoint.size, agreements={a.id: a for a in agreements},
+                             registry=log.registry, known_at=known_at, disclosed=disclosed)
+    state = projection.at(at)
     findings: list[Finding] = []
     tables: dict[tuple[Any, ...], HoldingsTable] = {}
     for ag in agreements:
@@ -87,6 +85,6 @@ def check(
             tables[key] = build_table(ag, state)
         findings.extend(evaluate(ag, state, hypothetical=hypothetical, table=tables[key]))
     proven = attach_proofs(findings, log, scp)
-    return CheckResult(at, checkpoint_json(scp), tuple(proven), tuple(history.malformed),
-                       tuple(sorted(procedure.void.items())),
-                       tuple(c.to_json() for c in procedure.cases.values()))
+    return CheckResult(at, checkpoint_json(scp), tuple(proven), tuple(projection.malformed),
+                       tuple(sorted(projection.void.items())),
+                       tuple(c.to_json() for c in projection.inspections))

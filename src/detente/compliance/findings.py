@@ -8,8 +8,10 @@ inclusion proof against a named, signed checkpoint), the clause, and a plain exp
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
+
+from detente.compliance.details import Details, Divergence
 
 Status = Literal["compliant", "violation", "unverified", "not_applicable"]
 STATUSES: tuple[Status, ...] = ("compliant", "violation", "unverified", "not_applicable")
@@ -61,7 +63,12 @@ class Finding:
     checkpoint: dict[str, Any] | None = None
     legal: str | None = None
     hypothetical: bool = False
-    details: dict[str, Any] = field(default_factory=dict)
+    details: Details | None = None
+
+    @property
+    def divergence(self) -> tuple[Divergence, ...]:
+        """Where this reading counts otherwise than another party's (counted rules only)."""
+        return getattr(self.details, "divergence", ())
 
     @property
     def reading(self) -> str:
@@ -87,5 +94,5 @@ class Finding:
             "checkpoint": self.checkpoint,
             "legal": self.legal,
             "hypothetical": self.hypothetical,
-            "details": self.details,
+            "details": self.details.to_json() if self.details is not None else {},
         }

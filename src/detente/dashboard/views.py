@@ -23,6 +23,7 @@ from detente import geo
 from detente.agreement.loader import load_agreement
 from detente.agreement.model import Agreement
 from detente.compliance.check import check, read_disclosed
+from detente.envelope.record import read_record, read_records
 from detente.log.trust import operator_verifier, witness_verifiers
 from detente.workspace import Workspace
 
@@ -48,7 +49,7 @@ class Dashboard:
         else:
             ags = ws.agreements()
             if not ags:
-                from detente.scenario import agreement_files as scenario_files
+                from detente.scenarios import agreement_files as scenario_files
 
                 ags = [load_agreement(f) for f in scenario_files("2022")]
         return cls(ws, ags)
@@ -82,22 +83,18 @@ class Dashboard:
         last = store.entries(n - 1, n) if n else []
         if not last:
             return dt.date.today()
-        from detente.compliance.state import records_from_leaves
-
-        (rec,) = records_from_leaves([(last[0].index, last[0].leaf)])
+        rec = read_record(last[0].index, last[0].leaf)
         return rec.signed_at.date()
 
     def timeline(self, limit: int = 5000) -> list[dict[str, Any]]:
         """Record metadata in log order (the newest `limit`): what, who, when; never the body."""
-        from detente.compliance.state import records_from_leaves
-
         store = self.ws.store()
         size = store.size()
         start = max(0, size - limit)
         leaves = ((e.index, e.leaf) for e in store.entries(start, size))
         return [{"index": r.index, "kind": r.kind, "author": r.author, "seq": r.seq,
                  "signed_at": r.signed_at.strftime("%Y-%m-%dT%H:%M:%SZ")}
-                for r in records_from_leaves(leaves)]
+                for r in read_records(leaves)]
 
     def findings(self, at: dt.date) -> dict[str, Any]:
         """Every agreement at `at`: in force as agreed, the others hypothetically (marked)."""

@@ -4,14 +4,23 @@ Keys are made, stored and used for signing through pyca/cryptography. Verificati
 libsodium (PyNaCl) because it is the fastest verifier on the machine (about twice OpenSSL's rate
 here) and it is strict: it refuses small-order public keys and non-canonical signature encodings,
 so anything it accepts OpenSSL accepts too, and every verifier agrees on which records are valid.
+
+Public keys are checked wherever they are read (`check_public_key`): a small-order key (libsodium
+refuses every signature under it, OpenSSL accepts an identity forgery), a non-canonical encoding
+(y >= p, or x = 0 with the sign bit set) or a key with a small-order component (mixed order:
+cofactored and cofactorless verifiers disagree on its signatures) is refused before it can be
+registered, so no verifier ever has to decide what a signature under it means.
 """
 
 from __future__ import annotations
 
+import functools
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+import nacl.bindings
 import nacl.exceptions
 import nacl.signing
 from cryptography.exceptions import InvalidSignature
@@ -19,12 +28,46 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from detente.codec import PUBLIC_KEY_SIZE, b64, key_id, unb64
-from detente.errors import ConfigError, KeyError_
+from detente.errors import BadKeyError, ConfigError, SignatureError
+from detente.fsutil import mkdir_with_mode
 
-__all__ = ["PUBLIC_KEY_SIZE", "SigningKey", "Verifier", "b64", "key_id", "unb64"]
+__all__ = [
+    "PUBLIC_KEY_SIZE", "SigningKey", "Verifier", "b64", "check_public_key", "key_id", "unb64",
+]
 
 SIGNATURE_SIZE = 64
+_FIELD_P = 2**255 - 19
 
+
+@functools.lru_cache(maxsize=4096)
+def _valid_point(public_key: bytes) -> bool:
+    # libsodium's crypto_core_ed25519_is_valid_point refuses non-canonical encodings (y >= p, and
+    # x = 0 with the sign bit set), the 8 small-order points in every encoding, points not on the
+    # curve, and points outside the prime-order subgroup (mixed order: it checks L*P == identity).
+    # About 45 µs, so results are cached: registries are re-read and notes re-verified often.
+    return bool(nacl.bindings.crypto_core_ed25519_is_valid_point(public_key))
+
+
+def check_public_key(public_key: bytes, *, what: str = "public key") -> bytes:
+    """Return `public_key` if it is a usable Ed25519 key; raise BadKeyError saying why not.
+
+    Usable: 32 bytes, the canonical encoding of a point of the prime-order subgroup other than
+    the identity. Every key `SigningKey.generate` makes passes.
+    """
+    if len(public_key) != PUBLIC_KEY_SIZE:
+        raise BadKeyError(f"{what}: an Ed25519 public key is 32 bytes, got {len(public_key)}")
+    if not _valid_point(bytes(public_key)):
+        if int.from_bytes(public_key, "little") & ((1 << 255) - 1) >= _FIELD_P:
+            why = "its encoding is not canonical (y >= 2^255-19)"
+        else:
+            why = ("it is a small-order point, a point with a small-order component, a "
+                   "non-canonical encoding or not a point of the curve")
+        raise BadKeyError(
+            f"{what} is not a usable Ed25519 public key: {why}; such keys make verifiers disagree "
+            "(libsodium refuses signatures that OpenSSL accepts). Use a key made by "
+            "`detente keygen`"
+        )
+    return public_key
 
 
 
@@ -34,22 +77,26 @@ class Verifier:
     __slots__ = ("_vk", "public_key")
 
     def __init__(self, public_key: bytes) -> None:
-        if len(public_key) != PUBLIC_KEY_SIZE:
-            raise KeyError_(f"an Ed25519 public key is 32 bytes, got {len(public_key)}")
-        self.public_key = public_key
+        self.public_key = check_public_key(public_key)
         try:
             self._vk = nacl.signing.VerifyKey(public_key)
         except (ValueError, TypeError, nacl.exceptions.CryptoError) as exc:
-            raise KeyError_(f"not a usable Ed25519 public key: {exc}") from exc
+            raise BadKeyError(f"not a usable Ed25519 public key: {exc}") from exc
 
-    def verify(self, message: bytes, signature: bytes) -> bool:
+    def verify(self, signature: bytes, data: bytes) -> None:
+        """Return if `signature` is this key's Ed25519 signature over `data`; else raise
+        SignatureError. Same argument order as pyca's Ed25519PublicKey.verify."""
         if len(signature) != SIGNATURE_SIZE:
-            return False
+            raise SignatureError(
+                f"an Ed25519 signature is {SIGNATURE_SIZE} bytes, got {len(signature)}"
+            )
         try:
-            self._vk.verify(message, signature)
-        except (nacl.exceptions.BadSignatureError, ValueError, TypeError):
-            return False
-        return True
+            self._vk.verify(data, signature)
+        except (nacl.exceptions.BadSignatureError, ValueError, TypeError) as exc:
+            raise SignatureError(
+                "the signature does not verify: the data was altered after signing or it was "
+                "signed with another key"
+            ) from exc
 
 
 def verify_with_openssl(public_key: bytes, message: bytes, signature: bytes) -> bool:
@@ -104,23 +151,26 @@ class SigningKey:
         try:
             key = serialization.load_pem_private_key(data, password=passphrase or None)
         except TypeError as exc:
-            raise KeyError_(
+            raise BadKeyError(
                 "the key file is encrypted: supply its passphrase (DETENTE_PASSPHRASE or "
                 "--passphrase)" if passphrase is None else f"cannot load key: {exc}"
             ) from exc
         except ValueError as exc:
-            raise KeyError_(
+            raise BadKeyError(
                 f"cannot load the private key ({exc}); check the passphrase and that the file "
                 "is a PKCS#8 PEM written by `detente keygen`"
             ) from exc
         if not isinstance(key, Ed25519PrivateKey):
-            raise KeyError_("the key file holds a non-Ed25519 key; Détente signs with Ed25519 only")
+            raise BadKeyError("the key file holds a non-Ed25519 key; Détente signs with Ed25519 only")
         return cls(key)
 
 
 def write_private_key(path: Path, key: SigningKey, passphrase: bytes | None = None) -> None:
-    """Write a private key readable by its owner only (0600), refusing to overwrite."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write a private key readable by its owner only (0600), refusing to overwrite.
+
+    A missing directory is made 0700 whatever the umask (`read_private_key` and `Workspace.open`
+    refuse keys and key directories others can write)."""
+    mkdir_with_mode(path.parent, 0o700)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError as exc:
@@ -135,10 +185,20 @@ def write_private_key(path: Path, key: SigningKey, passphrase: bytes | None = No
 
 
 def read_private_key(path: Path, passphrase: bytes | None = None) -> SigningKey:
+    """Load a private key, refusing (as OpenSSH does) a file group or others may read or write."""
     try:
-        data = path.read_bytes()
+        with path.open("rb") as fh:
+            mode = os.fstat(fh.fileno()).st_mode
+            data = fh.read()
     except OSError as exc:
         raise ConfigError(f"cannot read private key {path}: {exc.strerror}") from exc
+    if os.name == "posix" and stat.S_IMODE(mode) & 0o077:
+        raise ConfigError(
+            f"private key {path} is accessible by group or others (mode "
+            f"{stat.S_IMODE(mode):04o}); anyone who can read it can sign as its party. Run "
+            f"`chmod 600 {path}` and use it again (rotate the key if others may have copied it)",
+            code="permissions",
+        )
     if passphrase is None and os.environ.get("DETENTE_PASSPHRASE"):
         passphrase = os.environ["DETENTE_PASSPHRASE"].encode()
     return SigningKey.from_pem(data, passphrase)

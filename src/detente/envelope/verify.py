@@ -11,8 +11,8 @@ from typing import Any
 from detente.envelope.canonical import parse_canonical
 from detente.envelope.dsse import Envelope
 from detente.envelope.keys import Verifier
-from detente.errors import CanonicalizationError, RecordRefused
-from detente.model.parties import Registry
+from detente.errors import CanonicalizationError, RecordRefused, SignatureError
+from detente.model.parties import Registry, Role
 from detente.model.records import RECORD_KINDS, Header, kind_of_payload_type, payload_type
 
 
@@ -67,6 +67,9 @@ def verify_record(env: Envelope, keyring: KeyRing) -> VerifiedRecord:
     seen: set[str] = set()
     signers: list[str] = []
     author_signed = False
+    allowed = RECORD_KINDS[header.kind]
+    #: The first signature whose key holds none of the kind's roles (e.g. a witness key), if any.
+    wrong_role: tuple[int, str, frozenset[Role]] | None = None
     message = env.pae()
     registry = keyring.registry
     for i, s in enumerate(env.signatures):
@@ -85,13 +88,19 @@ def verify_record(env: Envelope, keyring: KeyRing) -> VerifiedRecord:
                 code="unknown-key",
             )
         party, key = found
-        if not verifier.verify(message, s.sig):
+        try:
+            verifier.verify(s.sig, message)
+        except SignatureError:
             raise RecordRefused(
                 f"signatures[{i}] by {party} (key {s.keyid[:16]}…) does not verify; the record "
                 "was altered after signing or signed with another key",
                 code="bad-signature",
-            )
-        if party == header.author and key.roles & RECORD_KINDS[header.kind]:
+            ) from None
+        if not key.roles & allowed:
+            if wrong_role is None:
+                wrong_role = (i, party, key.roles)
+            signers.append(party)
+        elif party == header.author:
             author_signed = True
             signers.insert(0, party)
         else:
@@ -106,5 +115,17 @@ def verify_record(env: Envelope, keyring: KeyRing) -> VerifiedRecord:
             f"no signature by a {header.author} key with role {roles}; a {header.kind} record "
             f"naming {header.author} as author must be signed by {header.author}",
             code="not-author",
+        )
+    if wrong_role is not None:
+        # Every key on a record must hold a role that may sign its kind, not only the author's:
+        # a witness key cosigns checkpoints and nothing else (docs/log.md), so a stolen witness
+        # key cannot lend weight to, or pose as a party's assent on, any record.
+        i, party, held = wrong_role
+        roles = ", ".join(sorted(r.value for r in allowed))
+        raise RecordRefused(
+            f"signatures[{i}] is by a {party} key with role(s) "
+            f"{', '.join(sorted(r.value for r in held))}, which may not sign a {header.kind} "
+            f"record (only keys with role {roles} may); remove that signature",
+            code="wrong-role",
         )
     return VerifiedRecord(header, payload, tuple(signers))

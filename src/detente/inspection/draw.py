@@ -17,20 +17,18 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 
+from detente.agreement.weights import weight_units
 from detente.errors import DetenteError
 
 VALUE_SIZE = 32
 COMMIT_DOMAIN = b"detente-draw-commit/v1\x00"
 DRAW_DOMAIN = b"detente-draw/v1\x00"
-#: Weights are fixed-point with six decimals, so the sampler is integer arithmetic throughout.
-WEIGHT_SCALE = 1_000_000
 _TWO64 = 1 << 64
 
 
 class DrawError(DetenteError):
-    """A draw cannot be made or checked: a malformed value, an empty pool, a bad weight."""
+    """A draw cannot be made or checked: a malformed value, an empty pool."""
 
     code = "draw"
 
@@ -66,20 +64,6 @@ def seed(inspecting_value: bytes, inspected_value: bytes) -> bytes:
         if type(v) is not bytes or len(v) != VALUE_SIZE:
             raise DrawError(f"a draw value must be exactly {VALUE_SIZE} bytes")
     return hashlib.sha256(inspecting_value + inspected_value).digest()
-
-
-def weight_units(weight: float | int | str | Decimal) -> int:
-    """A weight as an integer number of millionths, exactly (refused if finer or negative)."""
-    try:
-        d = Decimal(str(weight))
-    except InvalidOperation as exc:
-        raise DrawError(f"weight {weight!r} is not a number") from exc
-    if not d.is_finite() or d < 0:
-        raise DrawError(f"weight {weight!r} must be a finite number ≥ 0")
-    units = d * WEIGHT_SCALE
-    if units != units.to_integral_value():
-        raise DrawError(f"weight {weight!r} has more than six decimals; the draw uses millionths")
-    return int(units)
 
 
 @dataclass(frozen=True)

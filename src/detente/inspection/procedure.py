@@ -32,14 +32,13 @@ from typing import Any
 
 from detente.agreement import model as m
 from detente.codec import unb64
-from detente.envelope.canonical import parse_json
-from detente.envelope.dsse import Envelope, parse_envelope
+from detente.commitment import Commitment, Opening, verify_opening
 from detente.envelope.keys import Verifier
+from detente.envelope.record import envelope_of
 from detente.errors import DetenteError, ProofError, RecordRefused
 from detente.inspection import draw as d
-from detente.log.commitment import Commitment, Opening, verify_opening
 from detente.model.parties import Registry
-from detente.model.records import parse_time
+from detente.model.records import LoggedRecord, parse_time
 
 STEP_KINDS = (
     "inspection-request", "inspection-commit", "inspection-reveal", "inspection-default",
@@ -53,7 +52,7 @@ DEFAULT_REVEAL_HOURS = 24
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
 
 
-class StepRefused(RecordRefused):
+class LoggedRecordRefused(RecordRefused):
     """An inspection step out of order, out of bounds, or by the wrong party."""
 
 
@@ -69,27 +68,11 @@ def period_start(at: dt.date, per: str) -> dt.date:
 
 
 @dataclass(frozen=True)
-class Step:
-    """A logged (or candidate) record, reduced to what the procedure reads."""
-
-    index: int
-    kind: str
-    author: str
-    signed_at: dt.datetime
-    body: Mapping[str, Any]
-    envelope: Envelope | None = None  # kept for reports: the countersignature covers it
-
-    @classmethod
-    def from_leaf(cls, index: int, leaf: bytes) -> Step:
-        env = parse_envelope(leaf)
-        p = parse_json(env.payload)
-        return cls(index, p["kind"], p["author"], parse_time(p["signed_at"]), p["body"],
-                   env if p["kind"] == "inspection-report" else None)
-
-
-@dataclass(frozen=True)
 class DeclaredCommitment:
+    """A committed declaration in the log: what an inspected party must open against."""
+
     index: int
+    party: str
     signed_at: dt.datetime
     as_of: str
     commitment: Commitment
@@ -105,21 +88,21 @@ class Case:
     inspecting: str
     inspected: str
     method: str
-    request: Step
+    request: LoggedRecord
     arrival: dt.datetime
     pool: d.Pool
     reveal_hours: int
     site: str | None = None  # named in the request, or drawn
-    commits: dict[str, tuple[bytes, Step]] = field(default_factory=dict)
-    reveals: dict[str, tuple[bytes, Step]] = field(default_factory=dict)
+    commits: dict[str, tuple[bytes, LoggedRecord]] = field(default_factory=dict)
+    reveals: dict[str, tuple[bytes, LoggedRecord]] = field(default_factory=dict)
     seed: bytes | None = None
-    default: Step | None = None
-    refusal: Step | None = None
+    default: LoggedRecord | None = None
+    refusal: LoggedRecord | None = None
     declaration: DeclaredCommitment | None = None  # the one the host must open against
-    openings: list[tuple[Step, list[dict[str, Any]]]] = field(default_factory=list)
-    report: Step | None = None
-    countersign: Step | None = None
-    ambiguities: list[Step] = field(default_factory=list)
+    openings: list[tuple[LoggedRecord, list[dict[str, Any]]]] = field(default_factory=list)
+    report: LoggedRecord | None = None
+    countersign: LoggedRecord | None = None
+    ambiguities: list[LoggedRecord] = field(default_factory=list)
 
     @property
     def parties(self) -> tuple[str, str]:
@@ -186,8 +169,8 @@ def _t(t: dt.datetime) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _refuse(code: str, message: str) -> StepRefused:
-    return StepRefused(message, code=code)
+def _refuse(code: str, message: str) -> LoggedRecordRefused:
+    return LoggedRecordRefused(message, code=code)
 
 
 class Procedure:
@@ -197,57 +180,47 @@ class Procedure:
     `registry` gives the keys a countersignature is checked against.
     """
 
-    def __init__(self, agreements: Mapping[str, m.Agreement], registry: Registry) -> None:
+    def __init__(self, agreements: Mapping[str, m.Agreement], registry: Registry | None) -> None:
         self.agreements = dict(agreements)
         self.registry = registry
         self.cases: dict[str, Case] = {}
         self.declarations: dict[str, list[DeclaredCommitment]] = {}
-        #: Steps in the log the procedure did not accept (written without the rule): index -> why.
+        #: LoggedRecords in the log the procedure did not accept (written without the rule): index -> why.
         self.void: dict[int, str] = {}
 
     # -- folding ------------------------------------------------------------------------------
 
-    def observe(self, step: Step) -> None:
-        """Fold a logged record in. A step that breaks the procedure (it can only be in the log
-        if someone appended without the rule) changes nothing and is listed in `void`."""
-        if step.kind == "declaration":
-            self._declare(step)
-            return
+    def observe(self, step: LoggedRecord) -> None:
+        """Fold a logged inspection step in. A step that breaks the procedure (it can only be in
+        the log if someone appended without the rule) changes nothing and is listed in `void`."""
         if step.kind not in STEP_KINDS:
             return
         try:
             self._judge(step, apply=True)
-        except StepRefused as exc:
+        except LoggedRecordRefused as exc:
             self.void[step.index] = f"{exc.code}: {exc.message}"
         except (ValueError, TypeError, KeyError, DetenteError) as exc:
             self.void[step.index] = f"malformed: {exc}"
 
-    def judge(self, step: Step) -> StepRefused | None:
+    def judge(self, step: LoggedRecord) -> LoggedRecordRefused | None:
         """None if `step` may be appended next; else the refusal, with its reason."""
         if step.kind not in STEP_KINDS:
             return None
         try:
             self._judge(step, apply=False)
-        except StepRefused as exc:
+        except LoggedRecordRefused as exc:
             return exc
         except (ValueError, TypeError, KeyError, DetenteError) as exc:
             return _refuse("malformed", f"{step.kind} body: {exc}")
         return None
 
-    def _declare(self, step: Step) -> None:
-        raw = step.body.get("commitment") if isinstance(step.body, Mapping) else None
-        if raw is None:
-            return
-        try:
-            c = Commitment.from_json(raw)
-        except ProofError:
-            return
-        self.declarations.setdefault(step.author, []).append(
-            DeclaredCommitment(step.index, step.signed_at, str(step.body.get("as_of", "")), c))
+    def declared(self, declaration: DeclaredCommitment) -> None:
+        """A committed declaration was logged (the projection reads it once and tells us)."""
+        self.declarations.setdefault(declaration.party, []).append(declaration)
 
     # -- judging ------------------------------------------------------------------------------
 
-    def _judge(self, step: Step, *, apply: bool) -> None:
+    def _judge(self, step: LoggedRecord, *, apply: bool) -> None:
         body = step.body
         if not isinstance(body, Mapping):
             raise _refuse("malformed", f"{step.kind} body must be a JSON object")
@@ -271,15 +244,15 @@ class Procedure:
         if case.default is not None and step.kind != "inspection-ambiguity":
             raise _refuse("closed", f"inspection {iid} ended when {case.default.body.get('party')} "
                           f"failed to take part in the draw (entry {case.default.index})")
-        handler: Callable[[Case, Step, bool], None] = getattr(self, "_" + step.kind.split("-", 1)[1])
+        handler: Callable[[Case, LoggedRecord, bool], None] = getattr(self, "_" + step.kind.split("-", 1)[1])
         handler(case, step, apply)
 
-    def _only(self, case: Case, step: Step, party: str, what: str) -> None:
+    def _only(self, case: Case, step: LoggedRecord, party: str, what: str) -> None:
         if step.author != party:
             raise _refuse("wrong-party", f"only {party} ({what}) may sign the {step.kind} of inspection "
                           f"{case.id}, not {step.author}")
 
-    def _fields(self, step: Step, required: Mapping[str, type | tuple[type, ...]],
+    def _fields(self, step: LoggedRecord, required: Mapping[str, type | tuple[type, ...]],
                 optional: Mapping[str, type | tuple[type, ...]] = {}) -> None:
         body = step.body
         allowed = {"inspection", *required, *optional}
@@ -295,7 +268,7 @@ class Procedure:
                                  or (isinstance(body[name], bool) and typ is int)):
                 raise _refuse("malformed", f"{step.kind} field {name!r} has the wrong type")
 
-    def _request(self, step: Step, iid: str, apply: bool) -> None:
+    def _request(self, step: LoggedRecord, iid: str, apply: bool) -> None:
         self._fields(step, {"agreement": str, "obligation": str, "method": str, "arrival": str},
                      {"site": str, "note": str})
         b = step.body
@@ -362,12 +335,12 @@ class Procedure:
         got = [x for x in self.declarations.get(party, []) if x.signed_at <= before]
         return got[-1] if got else None
 
-    def _drawing(self, case: Case, step: Step) -> None:
+    def _drawing(self, case: Case, step: LoggedRecord) -> None:
         if case.method != "joint-random":
             raise _refuse("method", f"inspection {case.id} is a {case.method} inspection: its site "
                           f"({case.site}) was named in the request; there is nothing to draw")
 
-    def _commit(self, case: Case, step: Step, apply: bool) -> None:
+    def _commit(self, case: Case, step: LoggedRecord, apply: bool) -> None:
         self._fields(step, {"commitment": str})
         self._drawing(case, step)
         if step.author in case.commits:
@@ -380,7 +353,7 @@ class Procedure:
         if apply:
             case.commits[step.author] = (value, step)
 
-    def _reveal(self, case: Case, step: Step, apply: bool) -> None:
+    def _reveal(self, case: Case, step: LoggedRecord, apply: bool) -> None:
         self._fields(step, {"value": str})
         self._drawing(case, step)
         if len(case.commits) < 2:
@@ -405,7 +378,7 @@ class Procedure:
                 case.seed = d.seed(case.reveals[case.inspecting][0], case.reveals[case.inspected][0])
                 case.site = d.draw(case.seed, case.pool)[0]
 
-    def _default(self, case: Case, step: Step, apply: bool) -> None:
+    def _default(self, case: Case, step: LoggedRecord, apply: bool) -> None:
         self._fields(step, {"party": str})
         self._drawing(case, step)
         other = step.body["party"]
@@ -436,7 +409,7 @@ class Procedure:
                           "both parties must commit and reveal")
         return case.site
 
-    def _opening(self, case: Case, step: Step, apply: bool) -> None:
+    def _opening(self, case: Case, step: LoggedRecord, apply: bool) -> None:
         self._fields(step, {"declaration": int, "openings": list})
         self._only(case, step, case.inspected, "the inspected party")
         site = self._selected(case, "opening")
@@ -471,7 +444,7 @@ class Procedure:
         if apply:
             case.openings.append((step, records))
 
-    def _report(self, case: Case, step: Step, apply: bool) -> None:
+    def _report(self, case: Case, step: LoggedRecord, apply: bool) -> None:
         self._fields(step, {"site": str, "inspected": str, "found": list, "leader": str},
                      {"configurations": list, "identifiers": list, "notes": str, "ended": str})
         self._only(case, step, case.inspecting, "the inspecting party's team leader")
@@ -498,7 +471,7 @@ class Procedure:
         if apply:
             case.report = step
 
-    def _countersign(self, case: Case, step: Step, apply: bool) -> None:
+    def _countersign(self, case: Case, step: LoggedRecord, apply: bool) -> None:
         self._fields(step, {"report": int, "keyid": str, "sig": str})
         self._only(case, step, case.inspected, "the host's escort")
         if case.report is None or step.body["report"] != case.report.index:
@@ -506,21 +479,30 @@ class Procedure:
                           + (f" (entry {case.report.index})" if case.report else ": there is none yet"))
         if case.countersign is not None:
             raise _refuse("duplicate", f"the report of {case.id} is already countersigned")
-        found = self.registry.lookup(step.body["keyid"])
+        from detente.errors import SignatureError
+        from detente.model.parties import Role
+
+        found = self.registry.lookup(step.body["keyid"]) if self.registry is not None else None
         if found is None or found[0] != case.inspected:
             raise _refuse("forged", f"key {step.body['keyid']} is not a registered key of {case.inspected}")
-        assert case.report.envelope is not None
+        if Role.DECLARANT not in found[1].roles:
+            raise _refuse("wrong-role", f"key {step.body['keyid']} of {case.inspected} does not hold the "
+                          "declarant role; countersign the report with the party's declarant key "
+                          "(witness keys only cosign checkpoints)")
         try:
             sig = unb64(step.body["sig"], what="sig")
         except ValueError as exc:
             raise _refuse("malformed", str(exc)) from exc
-        if not Verifier(found[1].public_key).verify(case.report.envelope.pae(), sig):
+        try:
+            Verifier(found[1].public_key).verify(sig, envelope_of(case.report).pae())
+        except SignatureError:
             raise _refuse("bad-signature", f"the countersignature does not verify over the report "
-                          f"(entry {case.report.index}) with {case.inspected}'s key {step.body['keyid']}")
+                          f"(entry {case.report.index}) with {case.inspected}'s key "
+                          f"{step.body['keyid']}") from None
         if apply:
             case.countersign = step
 
-    def _ambiguity(self, case: Case, step: Step, apply: bool) -> None:
+    def _ambiguity(self, case: Case, step: LoggedRecord, apply: bool) -> None:
         self._fields(step, {"report": int, "subject": str, "text": str})
         if case.report is None or step.body["report"] != case.report.index:
             raise _refuse("order", f"an ambiguity refers to the logged report of inspection {case.id}"
@@ -528,7 +510,7 @@ class Procedure:
         if apply:
             case.ambiguities.append(step)
 
-    def _refusal(self, case: Case, step: Step, apply: bool) -> None:
+    def _refusal(self, case: Case, step: LoggedRecord, apply: bool) -> None:
         self._fields(step, {"reason": str})
         self._only(case, step, case.inspected, "the inspected party")
         if case.report is not None:

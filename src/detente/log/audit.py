@@ -15,7 +15,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
@@ -42,6 +42,9 @@ class AuditReport:
     checkpoints: int = 0
     error: str | None = None
     index: int | None = None
+    #: The stored tree row that disagrees with the entries, if that is the failure: table, level,
+    #: index, expected and stored hash (hex; stored is None for a missing row).
+    node: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
@@ -52,7 +55,7 @@ class AuditReport:
             "ok": self.ok, "entries": self.entries, "checkpoint_size": self.size,
             "root": self.root.hex(), "cosigned_by": self.cosigned_by,
             "witnesses": self.witnesses, "historic_checkpoints": self.checkpoints,
-            "error": self.error, "index": self.index,
+            "error": self.error, "index": self.index, "node": self.node,
         }
 
 
@@ -65,6 +68,44 @@ def check_leaf(leaf: bytes, keyring: KeyRing) -> tuple[str, int, bytes]:
     if env.canonical() != leaf:
         raise VerificationFailed("stored envelope is not in canonical form")
     return rec.header.author, rec.header.seq, leaf_hash(leaf)
+
+
+class NodeMismatch(VerificationFailed):
+    """A stored node (a row of the nodes table) is missing or differs from the hash recomputed
+    from the entries: proofs served through it would be wrong."""
+
+    def __init__(
+        self, message: str, *, level: int, node_index: int, expected: bytes,
+        stored: bytes | None, index: int | None = None,
+    ) -> None:
+        super().__init__(message, index=index)
+        self.node = {"table": "nodes", "level": level, "index": node_index,
+                     "expected": expected.hex(), "stored": None if stored is None else stored.hex()}
+
+
+_RESTORE = "Restore the database from a backup or a bundle, then run `detente log verify` again"
+
+
+def _node_error(
+    level: int, j: int, expected: bytes, got: tuple[int, bytes] | None
+) -> NodeMismatch | None:
+    """The error for stored row `got` where node (level, j) hashing to `expected` belongs."""
+    if got is not None and got[0] == j and got[1] == expected:
+        return None
+    first, last = j << level, ((j + 1) << level) - 1
+    where = f"nodes table, level {level}, index {j}"
+    if got is None or got[0] != j:
+        return NodeMismatch(
+            f"{where} (the subtree over leaves {first}–{last}) is missing: expected "
+            f"{expected.hex()}; proofs through it cannot be served. {_RESTORE}",
+            level=level, node_index=j, expected=expected, stored=None,
+        )
+    return NodeMismatch(
+        f"{where} (the subtree over leaves {first}–{last}): stored {got[1].hex()}, expected "
+        f"{expected.hex()} as recomputed from those leaves (whose entries and stored leaf "
+        f"hashes agree); proofs served through this node would be wrong. {_RESTORE}",
+        level=level, node_index=j, expected=expected, stored=got[1],
+    )
 
 
 # -- worker side ---------------------------------------------------------------------------------
@@ -196,6 +237,7 @@ def audit(
     history: Sequence[str] = (),
     *,
     stored_hashes: Iterable[tuple[int, bytes]] | None = None,
+    stored_nodes: Callable[[int], Iterable[tuple[int, bytes]]] | None = None,
     indices: Iterable[int] | None = None,
     workers: int | None = None,
     quorum: int | None = None,
@@ -204,14 +246,19 @@ def audit(
 
     `indices`, when given (a database), are the stored indices of `leaves`, so a deleted row shows
     as a gap; `stored_hashes` are the store's level-0 hashes, which pinpoint a changed leaf.
+    `stored_nodes(level)`, when given, yields the store's (index, hash) rows of an interior level
+    (≥ 1) in index order: each is compared with the node recomputed from the leaves as the walk
+    completes it, so every hash a proof could serve is checked, each row read once.
     """
     report = AuditReport()
     try:
         scp, roots = _check_checkpoints(registry, latest, history, report, quorum)
-        _walk(registry, leaves, scp, roots, stored_hashes, indices,
+        _walk(registry, leaves, scp, roots, stored_hashes, stored_nodes, indices,
               workers if workers is not None else (os.cpu_count() or 1), report)
     except VerificationFailed as exc:
         report.error, report.index = exc.message, exc.index
+        if isinstance(exc, NodeMismatch):
+            report.node = exc.node
     except StorageError as exc:
         report.error = exc.message
         report.index = report.entries
@@ -224,6 +271,7 @@ def _walk(
     scp: SignedCheckpoint,
     roots: dict[int, bytes],
     stored_hashes: Iterable[tuple[int, bytes]] | None,
+    stored_nodes: Callable[[int], Iterable[tuple[int, bytes]]] | None,
     indices: Iterable[int] | None,
     workers: int,
     report: AuditReport,
@@ -234,6 +282,9 @@ def _walk(
     last_good_cp = 0
     hashes = iter(stored_hashes) if stored_hashes is not None else None
     idx_iter = iter(indices) if indices is not None else None
+    # The nodes each append completes, (level, index, hash), and one stored-row feed per level.
+    completed: list[tuple[int, int, bytes]] | None = [] if stored_nodes is not None else None
+    feeds: list[Iterator[tuple[int, bytes]]] = []
     try:
         for results, failure in _results(leaves, registry, workers):
             for author, seq, lh in results:
@@ -246,11 +297,20 @@ def _walk(
                             index=i,
                         )
                 if hashes is not None:
-                    hi, h = next(hashes, (None, None))
-                    if hi != i or h != lh:
-                        raise VerificationFailed(
+                    got = next(hashes, None)
+                    if got is None or got[0] != i:
+                        raise NodeMismatch(
+                            f"leaf {i}: its stored leaf hash (nodes table, level 0, index {i}) "
+                            f"is missing: expected {lh.hex()} from the entry's bytes. {_RESTORE}",
+                            level=0, node_index=i, expected=lh, stored=None, index=i,
+                        )
+                    if got[1] != lh:
+                        raise NodeMismatch(
                             f"leaf {i}: its bytes do not match the tree's stored leaf hash: the "
-                            "entry was altered, swapped or replaced", index=i,
+                            "entry was altered, swapped or replaced, or the stored hash was "
+                            f"(nodes table, level 0, index {i}: stored {got[1].hex()}, expected "
+                            f"{lh.hex()} from the entry's bytes)",
+                            level=0, node_index=i, expected=lh, stored=got[1], index=i,
                         )
                 if i >= size:
                     raise VerificationFailed(
@@ -262,7 +322,18 @@ def _walk(
                         f"{last_seq[author]}): records were replayed or reordered", index=i,
                     )
                 last_seq[author] = seq
-                frontier.append(lh)
+                if completed is None:
+                    frontier.append(lh)
+                else:
+                    assert stored_nodes is not None
+                    frontier.append(lh, completed)
+                    for level, j, h in completed[1:]:  # level 0 was checked above
+                        while len(feeds) < level:
+                            feeds.append(iter(stored_nodes(len(feeds) + 1)))
+                        bad = _node_error(level, j, h, next(feeds[level - 1], None))
+                        if bad is not None:
+                            raise bad
+                    completed.clear()
                 report.entries = frontier.size
                 want = roots.get(frontier.size)
                 if want is not None:

@@ -115,9 +115,13 @@ def verify_store(
                 return
             yield i, h
 
+    def nodes(level: int) -> Iterator[tuple[int, bytes]]:
+        # Every stored interior node is served in proofs, so each is checked (audit reads each
+        # level as the walk completes its nodes; small batches, as about log n levels are open).
+        return store.iter_nodes(level, batch=20_000)
 
     return audit(registry, leaves(), latest, history, stored_hashes=leaf_hashes(),
-                 indices=_IndexFeed(indices), workers=workers, quorum=quorum)
+                 stored_nodes=nodes, indices=_IndexFeed(indices), workers=workers, quorum=quorum)
 
 
 class _IndexFeed:

@@ -16,8 +16,7 @@ def collect_cosignatures(log: TransparencyLog, witnesses: Mapping[str, Witness])
     size = scp.checkpoint.size
     for party in sorted(witnesses):
         w = witnesses[party]
-        st = w.state()
-        old = 0 if st is None else st.size
+        old = w.state().size  # a witness without trusted state refuses here (WitnessStateError)
         proof = log.consistency_proof(old, size) if old <= size else []
         sig = w.add_checkpoint(old, proof, scp.encode())
         scp = log.add_cosignature(size, sig)

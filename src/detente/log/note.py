@@ -21,8 +21,8 @@ import re
 import struct
 from dataclasses import dataclass
 
-from detente.envelope.keys import SigningKey, Verifier
-from detente.errors import NoteError
+from detente.envelope.keys import SigningKey, Verifier, check_public_key
+from detente.errors import BadKeyError, NoteError, SignatureError
 
 SIG_ED25519 = 0x01
 SIG_COSIGNATURE_V1 = 0x04
@@ -46,6 +46,14 @@ class NoteVerifier:
     name: str
     public_key: bytes
     sig_type: int = SIG_ED25519
+
+    def __post_init__(self) -> None:
+        # from_vkey builds through here too, so a vkey naming a small-order, mixed-order or
+        # non-canonical key is refused before any note is checked against it.
+        try:
+            check_public_key(self.public_key, what=f"note verifier key {self.name!r}")
+        except BadKeyError as exc:
+            raise NoteError(exc.message) from exc
 
     @classmethod
     def from_vkey(cls, text: str) -> NoteVerifier:
@@ -160,8 +168,10 @@ def verify_note_signature(note: Note, v: NoteVerifier) -> None:
     s = note.signature_for(v)
     if s is None:
         raise NoteError(f"note is not signed by {v.name} (key ID {v.key_id.hex()})")
-    if not Verifier(v.public_key).verify(note.text.encode(), s.blob):
-        raise NoteError(f"signature by {v.name} on the note does not verify")
+    try:
+        Verifier(v.public_key).verify(s.blob, note.text.encode())
+    except SignatureError as exc:
+        raise NoteError(f"signature by {v.name} on the note does not verify") from exc
 
 
 # --- checkpoints --------------------------------------------------------------------------------
@@ -252,6 +262,8 @@ def verify_cosignature(note: Note, v: NoteVerifier) -> int:
     if len(s.blob) != 8 + 64:
         raise NoteError(f"cosignature by {v.name} has the wrong length")
     (ts,) = struct.unpack(">Q", s.blob[:8])
-    if not Verifier(v.public_key).verify(cosignature_message(note.text, ts), s.blob[8:]):
-        raise NoteError(f"cosignature by {v.name} does not verify")
+    try:
+        Verifier(v.public_key).verify(s.blob[8:], cosignature_message(note.text, ts))
+    except SignatureError as exc:
+        raise NoteError(f"cosignature by {v.name} does not verify") from exc
     return int(ts)

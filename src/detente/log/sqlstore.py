@@ -409,19 +409,21 @@ class SQLStore(LogStore):
             yield from rows
             last = rows[-1].index
 
-    def iter_leaf_hashes(self, batch: int = 100_000) -> Iterator[tuple[int, bytes]]:
-        last = -1
+    def iter_nodes(self, level: int, batch: int = 100_000) -> Iterator[tuple[int, bytes]]:
+        # Keyset pagination over the primary key: one short read per batch, no open cursor.
+        last, end = node_id(level, 0) - 1, node_id(level + 1, 0)
+        mask = (1 << _LEVEL_SHIFT) - 1
         while True:
             with self._read() as conn:
                 rows = conn.execute(
                     select(nodes_t.c.id, nodes_t.c.hash)
-                    .where(nodes_t.c.id > last, nodes_t.c.id < node_id(1, 0))
+                    .where(nodes_t.c.id > last, nodes_t.c.id < end)
                     .order_by(nodes_t.c.id).limit(batch)
                 ).all()
             if not rows:
                 return
-            for idx, h in rows:
-                yield int(idx), bytes(h)
+            for nid, h in rows:
+                yield int(nid) & mask, bytes(h)
             last = int(rows[-1][0])
 
     def checkpoint(self, size: int | None = None) -> str | None:

@@ -65,8 +65,13 @@ class LogStore(ABC):
     def iter_entries(self, batch: int = 10_000) -> Iterator[StoredEntry]: ...
 
     @abstractmethod
+    def iter_nodes(self, level: int, batch: int = 100_000) -> Iterator[tuple[int, bytes]]:
+        """Stored hashes of one level, (index, hash) in index order (for integrity checks of the
+        store itself: every stored node is what a proof may serve)."""
+
     def iter_leaf_hashes(self, batch: int = 100_000) -> Iterator[tuple[int, bytes]]:
         """Stored level-0 hashes in index order (for integrity checks of the store itself)."""
+        return self.iter_nodes(0, batch)
 
     @abstractmethod
     def checkpoint(self, size: int | None = None) -> str | None:

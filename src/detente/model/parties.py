@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from detente.codec import b64, key_id, unb64
+from detente.envelope.keys import check_public_key
 from detente.errors import ConfigError
 
 _PARTY_ID = re.compile(r"^[A-Z][A-Z0-9_-]{0,31}\Z")
@@ -52,6 +53,10 @@ class PartyKey:
     #: Name used in C2SP signed-note lines, for witness and operator keys.
     note_name: str | None = None
 
+    def __post_init__(self) -> None:
+        # Small-order, mixed-order and non-canonical keys are refused wherever a key enters.
+        check_public_key(self.public_key)
+
     @property
     def keyid(self) -> str:
         return key_id(self.public_key)
@@ -72,6 +77,7 @@ class PartyKey:
             pub = unb64(str(data["public_key"]), what=f"{where}.public_key")
             if len(pub) != 32:
                 raise ValueError(f"{where}.public_key must be 32 bytes, got {len(pub)}")
+            check_public_key(pub, what=f"{where}.public_key")
             roles = frozenset(Role(r) for r in data["roles"])
         except KeyError as exc:
             raise ConfigError(f"{where}: missing field {exc.args[0]!r}") from exc

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from collections.abc import Mapping
 from typing import Any
 
 from detente.model.parties import Role
@@ -106,3 +107,22 @@ class Header:
         if not isinstance(payload["body"], dict):
             raise ValueError("field 'body' must be a JSON object")
         return cls(kind, author, seq, signed_at, payload["log"], signed_time)
+
+
+@dataclass(frozen=True)
+class LoggedRecord:
+    """A record as the log holds it: its place, its header and body, and the signed leaf itself.
+
+    The one type every reader of the log works with (the projection, the inspection procedure,
+    the desk, the views). `leaf` is the canonical DSSE envelope the log committed to; a view that
+    needs the signatures (an inspection report and its countersignature) parses it again from
+    there (`detente.envelope.record.envelope_of`), so nothing is decoded twice on the hot path.
+    """
+
+    index: int
+    kind: str
+    author: str
+    seq: int
+    signed_at: datetime
+    body: Mapping[str, Any]
+    leaf: bytes = field(default=b"", compare=False, repr=False)

@@ -72,7 +72,7 @@ def print_impact(console: Console, imp: Impact) -> None:
 
 def demo_section(console: Console | None) -> dict[str, Any]:
     """Where Russia's drafts and the U.S. response meet, and where they do not (for `detente demo`)."""
-    from detente.scenario import scenario_dir
+    from detente.scenarios import scenario_dir
 
     d = scenario_dir("2022") / "proposals"
     us = load_agreement(d / "us-response-2022-01-26.yaml")
@@ -99,7 +99,7 @@ def negotiation_view(ws: Any, at: Any) -> dict[str, Any]:
     """The shipped 2021–22 proposals: each Russian draft against the U.S. response, and what each
     text would change on the declared postures in `ws` at `at` (for the report and the dashboard)."""
     from detente.negotiate.impact import impact
-    from detente.scenario import scenario_dir
+    from detente.scenarios import scenario_dir
 
     d = scenario_dir("2022") / "proposals"
     texts = {p.stem: load_agreement(p) for p in sorted(d.glob("*.yaml"))}

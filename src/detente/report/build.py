@@ -38,7 +38,7 @@ class ObligationSection:
 
     @property
     def divergent(self) -> bool:
-        return any(f.details.get("divergence") for f in self.findings)
+        return any(f.divergence for f in self.findings)
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ def build_report(
     if agreements is None:
         agreements = ws.agreements()
         if not agreements:
-            from detente.scenario import agreement_files
+            from detente.scenarios import agreement_files
 
             agreements = [load_agreement(f) for f in agreement_files("2022")]
     log = ws.log(writable=False)
@@ -123,7 +123,7 @@ def build_report(
         operator_vkey=operator_verifier(log.registry).vkey,
         agreements=tuple(sections),
         counts=_count(all_findings),
-        divergences=tuple(f for f in all_findings if f.details.get("divergence")),
+        divergences=tuple(f for f in all_findings if f.divergence),
         violations=tuple(f for f in all_findings if f.status == "violation"),
         inspections=result.inspections,
         analysis=analysis,

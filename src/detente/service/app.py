@@ -9,7 +9,7 @@ Roles, decided per request from the bearer token (auth.py) or its absence:
     witness (witness key)
                         + submit its cosignature of a checkpoint
 
-Every write goes through `Workspace.log()`, so the door (signatures, roles, sequence numbers) and the
+Every write goes through `desk.open_log()`, so the door (signatures, roles, sequence numbers) and the
 content rules (the inspection procedure of the adopted agreements) judge it exactly as they judge the
 CLI; refusals come back as 409 with the rule's code. Concurrent appends are group-committed: whoever
 finds the log idle writes everything waiting in one durable transaction (one fsync for many
@@ -37,7 +37,7 @@ from detente.compliance.check import check, read_disclosed
 from detente.envelope.canonical import parse_json
 from detente.envelope.dsse import parse_envelope
 from detente.errors import DetenteError, ProofError, RecordRefused
-from detente.inspection.desk import project
+from detente.desk import open_log, project
 from detente.inspection.procedure import STEP_KINDS
 from detente.log.admission import Admitted
 from detente.log.merkle import leaf_hash
@@ -95,7 +95,7 @@ def create_app(ws: Workspace, settings: Settings = Settings(), *, dashboard: boo
     auth = Authenticator(reg)
     limiter = RateLimiter(settings.rate, settings.burst)
     public_limiter = RateLimiter(settings.public_rate, settings.public_burst)
-    log = ws.log()  # one writer object: its rules' projection follows the log across requests
+    log = open_log(ws)  # one writer object: its rules' projection follows the log across requests
     committer = GroupCommit(log)
     app = FastAPI(
         title="Détente",
@@ -308,9 +308,9 @@ def create_app(ws: Workspace, settings: Settings = Settings(), *, dashboard: boo
     @app.get(f"{API}/state", tags=["compliance"])
     def state(_: Caller, at: dt.date) -> dict[str, Any]:
         """Each party's declaration in force at `at`: its date, entry and aggregates (public)."""
-        from detente.compliance.state import load_history
+        from detente.compliance.projection import project_log
 
-        h = load_history(log.store, log.size()).at(at)
+        h = project_log(log.store, log.size()).at(at)
         return {"at": at.isoformat(), "declarations": {
             p: {"as_of": d.as_of.isoformat(), "index": d.record.index, "aggregates": dict(d.aggregates),
                 "committed": d.commitment is not None} for p, d in sorted(h.declarations.items())}}

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from detente.codec import b64, unb64
 from detente.envelope.keys import Verifier
-from detente.errors import DetenteError
+from detente.errors import DetenteError, SignatureError
 from detente.model.parties import Registry, Role
 
 CHALLENGE_TTL = 60.0
@@ -90,9 +90,11 @@ class Authenticator:
             sig = unb64(signature, what="signature")
         except ValueError as exc:
             raise AuthError(str(exc), code="bad-signature") from exc
-        if not Verifier(key.public_key).verify(auth_message(self.registry.origin, challenge), sig):
+        try:
+            Verifier(key.public_key).verify(sig, auth_message(self.registry.origin, challenge))
+        except SignatureError as exc:
             raise AuthError("the signature over the challenge does not verify with that key",
-                            code="bad-signature")
+                            code="bad-signature") from exc
         tok = b64(secrets.token_bytes(32))
         p = Principal(party, keyid, key.roles, key.note_name, now + TOKEN_TTL)
         with self._lock:

@@ -17,17 +17,19 @@ from pathlib import Path
 from typing import Any
 
 from detente.codec import b64
+from detente.commitment import Commitment, CommittedDeclaration, verify_full
+from detente.compliance.projection import Projection
+from detente.desk.log import open_log, project
 from detente.envelope.dsse import parse_envelope
 from detente.envelope.keys import SigningKey
+from detente.envelope.record import envelope_of, make_record
 from detente.errors import ConfigError, DetenteError, ProofError
 from detente.fsutil import atomic_write
-from detente.inspection import draw as d
-from detente.inspection.procedure import Case, Procedure, Step
-from detente.log.commitment import Commitment, CommittedDeclaration, verify_full
+from detente.inspection import draw
+from detente.inspection.procedure import Case
 from detente.log.receipt import Receipt
 from detente.log.transparency import TransparencyLog, utcnow
 from detente.model.records import format_time
-from detente.records import make_record
 from detente.workspace import Workspace
 
 NOTIFICATION_EVENTS = ("movement", "conversion", "elimination", "deployment", "exercise")
@@ -39,16 +41,6 @@ class InspectionError(DetenteError):
     code = "inspection"
 
 
-def project(ws: Workspace, log: TransparencyLog | None = None) -> Procedure:
-    """The procedure's state from the whole log, under the workspace's adopted agreements."""
-    proc = Procedure({a.id: a for a in ws.agreements()}, ws.registry())
-    store = log.store if log is not None else ws.store()
-    for e in store.iter_entries():
-        if e.kind == "declaration" or e.kind.startswith("inspection-"):
-            proc.observe(Step.from_leaf(e.index, e.leaf))
-    return proc
-
-
 class Desk:
     def __init__(self, ws: Workspace, party: str, *, key: SigningKey | None = None,
                  clock: Callable[[], dt.datetime] = utcnow, log: TransparencyLog | None = None) -> None:
@@ -58,7 +50,7 @@ class Desk:
             raise ConfigError(f"{party} is not a party in {ws.path}; register it with `detente party`")
         self.key = key or ws.party_key(party)
         self.clock = clock
-        self.log = log or ws.log(clock=clock)
+        self.log = log or open_log(ws, clock=clock)
 
     @property
     def private(self) -> Path:
@@ -77,8 +69,7 @@ class Desk:
         return self.log.append(env.canonical())
 
     def case(self, inspection: str) -> Case:
-        proc = project(self.ws, self.log)
-        case = proc.cases.get(inspection)
+        case = project(self.ws, self.log).cases.get(inspection)
         if case is None:
             raise InspectionError(f"there is no inspection {inspection!r} in the log; list them with "
                                   "`detente inspect status`")
@@ -143,9 +134,9 @@ class Desk:
     def commit(self, inspection: str) -> Receipt:
         """Draw a secret value, keep it (0600), log only its commitment."""
         self.case(inspection)
-        value = secrets.token_bytes(d.VALUE_SIZE)
+        value = secrets.token_bytes(draw.VALUE_SIZE)
         self._secret(f"draw-{inspection}.value", value.hex().encode())
-        c = d.commitment(inspection, self.party, value)
+        c = draw.commitment(inspection, self.party, value)
         return self.append("inspection-commit", {"inspection": inspection, "commitment": c.hex()})
 
     def reveal(self, inspection: str) -> Receipt:
@@ -203,9 +194,9 @@ class Desk:
         """Sign the logged report envelope's DSSE PAE: with the report's own signature this makes
         a doubly-signed DSSE envelope anyone can reassemble (`countersigned_report`)."""
         case = self.case(inspection)
-        if case.report is None or case.report.envelope is None:
+        if case.report is None:
             raise InspectionError(f"inspection {inspection} has no report to countersign yet")
-        sig = self.key.sign(case.report.envelope.pae())
+        sig = self.key.sign(envelope_of(case.report).pae())
         return self.append("inspection-countersign", {
             "inspection": inspection, "report": case.report.index, "keyid": self.key.keyid,
             "sig": b64(sig)})
@@ -223,9 +214,9 @@ class Desk:
 
 def countersigned_report(case: Case) -> dict[str, Any]:
     """The report envelope with the escort's signature added: one DSSE envelope, two signatures."""
-    if case.report is None or case.report.envelope is None or case.countersign is None:
+    if case.report is None or case.countersign is None:
         raise InspectionError(f"inspection {case.id} has no countersigned report")
-    env = case.report.envelope.to_json()
+    env = envelope_of(case.report).to_json()
     env["signatures"] = [*env["signatures"],
                          {"keyid": case.countersign.body["keyid"], "sig": case.countersign.body["sig"]}]
     parse_envelope(env)  # well-formed
@@ -241,25 +232,16 @@ def disclose(ws: Workspace, path: Path) -> tuple[int, Path]:
         raise InspectionError(f"cannot read {path}: {exc}") from exc
     full = CommittedDeclaration.from_json(data)
     root = full.commitment.root
-    for e in ws.store().iter_entries():
-        if e.kind != "declaration":
-            continue
-        step = Step.from_leaf(e.index, e.leaf)
-        raw = step.body.get("commitment")
-        if raw is None:
-            continue
-        try:
-            c = Commitment.from_json(raw)
-        except ProofError:
-            continue
-        if c.root == root:
-            verify_full(c, data)
-            dest = ws.disclosed / step.author / f"{root.hex()}.json"
-            atomic_write(dest, path.read_bytes())
-            return e.index, dest
+    for decl in project(ws).declarations:
+        if decl.commitment is not None and decl.commitment.root == root:
+            verify_full(decl.commitment, data)
+            dest = ws.disclosed / decl.party / f"{root.hex()}.json"
+            # as sensitive as the author's own copy under private/: readable by this user only
+            atomic_write(dest, path.read_bytes(), mode=0o600)
+            return decl.record.index, dest
     raise InspectionError(f"no declaration in the log commits to root {root.hex()}: the file is not "
                           "one the log holds a commitment for")
 
 
-def status_rows(proc: Procedure) -> list[dict[str, Any]]:
-    return [c.to_json() for c in proc.cases.values()]
+def status_rows(projection: Projection) -> list[dict[str, Any]]:
+    return [c.to_json() for c in projection.inspections]

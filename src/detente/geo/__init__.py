@@ -10,7 +10,7 @@ Coordinates are GeoJSON's: longitude, latitude in degrees (WGS 84), treated as p
 must not cross the antimeridian (RFC 7946 §3.1.9: cut it into parts on either side); an edge that
 spans more than 180° of longitude is refused, since read on the plane it would go the long way
 round the world. Shipped shapes are listed, with their sources and decisions, in
-scenarios/shapes/CREDITS.md.
+geo/shapes/CREDITS.md.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from shapely.validation import explain_validity
 
 from detente.errors import ConfigError
 
-_SHAPES_PACKAGE = "detente.scenarios.shapes"
+_SHAPES_PACKAGE = "detente.geo.shapes"
 _SUFFIX = ".geojson"
 _AREAS = ("Polygon", "MultiPolygon")
 

@@ -17,9 +17,10 @@ import yaml
 from rich.table import Table
 
 from detente.cliutil import DbOpt, JsonOpt, WorkspaceOpt, emit, fail, out
+from detente.desk.desk import Desk, InspectionError, countersigned_report, disclose
+from detente.desk.log import project
 from detente.envelope.keys import read_private_key
 from detente.errors import DetenteError
-from detente.inspection.desk import Desk, InspectionError, countersigned_report, disclose, project
 from detente.log.receipt import Receipt
 from detente.model.records import parse_time
 from detente.workspace import Workspace
@@ -75,7 +76,7 @@ def declare(
     as_json: JsonOpt = False,
 ) -> None:
     """Commit to a declaration record by record and log its root with the aggregates."""
-    from detente.scenario import read_declaration
+    from detente.desk.declaration import read_declaration
 
     try:
         ws = Workspace.open(workspace, db)
