@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from detente.agreement.loader import load_agreement
@@ -33,7 +34,7 @@ from detente.log.cosign import collect_cosignatures
 from detente.model.parties import Role
 from detente.envelope.record import make_record
 from detente.render import print_findings
-from detente.scenarios import agreement_files, declaration_bodies, scenario_dir
+from detente.scenarios import agreement_files, declaration_bodies, proposal_files
 from detente.workspace import Workspace
 
 ORIGIN = "detente.example/2022-transparency"
@@ -59,6 +60,7 @@ T_MARCH_2022_EXCHANGE = dt.datetime(2022, 3, 29, 9, 0, tzinfo=dt.UTC)  # due wit
 T_ROUND = dt.datetime(2022, 4, 4, 9, 0, tzinfo=dt.UTC)  # the transparency round, as if agreed
 ROUND_EVALUATED_AT = dt.date(2022, 4, 30)
 AEGIS = "aegis-ashore-transparency"
+NATO_DRAFT = "ru-nato-agreement-draft"
 
 STATEMENTS: list[tuple[str, dict[str, Any]]] = [
     # Russia's draft treaty with the United States, published by the Russian MFA, 17 Dec 2021.
@@ -95,6 +97,10 @@ def run_demo(workspace: Path | None, console: Console | None) -> dict[str, Any]:
     # the draw, the order of steps); the dashboard and the report evaluate the adopted agreements.
     for path in agreement_files("2022"):
         ws.adopt(path)
+    # Russia's drafts of December 2021 and the U.S. answer, tracked as proposals under negotiation:
+    # the report and the dashboard compare them and weigh them against the log's postures.
+    for path in proposal_files("2022"):
+        ws.propose(path)
     keys = {p: ws.party_key(p) for p in ("US", "RU")}
     clock = [T_SEPT_2021_EXCHANGE]
     log = open_log(ws, clock=lambda: clock[0])
@@ -175,15 +181,19 @@ def run_demo(workspace: Path | None, console: Console | None) -> dict[str, Any]:
         counts[f.status] = counts.get(f.status, 0) + 1
 
     # How strong would the 2022 visits be? Detection probability against quota for the regimes.
-    from detente.analysis import compare_2022
+    from detente.analysis import Settings, write_comparison
+    from detente.analysis.sites import load_sites
+    from detente.scenarios import OFFERED_QUOTAS, sites_file
 
-    comparison = compare_2022(None, root / "analysis")
+    offered, label = OFFERED_QUOTAS["2022"]
+    comparison = write_comparison(load_sites(sites_file("2022")), root / "analysis",
+                                  Settings(scenario="2022", offered_quota=offered, offered_label=label))
 
     # Where Russia's drafts and the U.S. response meet, and what the drafts would change.
-    from detente.negotiate import demo_section, impact
+    from detente.negotiate import impact
 
-    negotiation = demo_section(None)
-    nato_draft = load_agreement(scenario_dir("2022") / "proposals" / "ru-nato-agreement-2021-12-17.yaml")
+    negotiation = _negotiation(ws, None)
+    nato_draft = next(p for p in ws.proposals() if p.id == NATO_DRAFT)
     negotiation["impact"] = impact(nato_draft, ws, EVALUATE_AT).to_json()
 
     # The compliance report, as a government would publish it: HTML always, PDF where Chromium is.
@@ -235,7 +245,7 @@ def run_demo(workspace: Path | None, console: Console | None) -> dict[str, Any]:
                        f"The transparency mechanism after one round, {ROUND_EVALUATED_AT} (hypothetical)",
                        after_round.checkpoint)
         console.rule("Negotiation: Russia's drafts of 17 December 2021 against the U.S. response")
-        demo_section(console)
+        _negotiation(ws, console)
         from detente.negotiate.render import print_impact
 
         print_impact(console, impact(nato_draft, ws, EVALUATE_AT))
@@ -244,6 +254,27 @@ def run_demo(workspace: Path | None, console: Console | None) -> dict[str, Any]:
         console.print(f"regime comparison (detection probability against quota): table and plots in "
                       f"{root / 'analysis'}", highlight=False)
     return summary
+
+
+def _negotiation(ws: Workspace, console: Console | None) -> dict[str, Any]:
+    """Where each draft and its answer meet, and where they do not."""
+    from detente.negotiate import counterpart_pairs, diff
+
+    out: dict[str, Any] = {}
+    for a, b in counterpart_pairs(ws.proposals()):
+        dd = diff(a, b)
+        r = out[a.id] = {"versus": b.id, "in_both": [(x.a.id, x.b.id) for x in dd.both],
+                         "related": [(x.id, y.id, how) for x, y, how in dd.related],
+                         "only_first": [o.id for o in dd.only_a], "only_second": [o.id for o in dd.only_b]}
+        if console:
+            both = ", ".join(f"{x}≈{y}" for x, y in r["in_both"]) or "none"
+            console.print(f"[bold]{escape(a.title)}[/] against [bold]{escape(b.title)}[/]: {len(dd.both)} "
+                          f"rule(s) in both ({both}); {len(dd.related)} meeting in scope "
+                          f"({', '.join(f'{x}~{y}' for x, y, _ in r['related']) or 'none'}); "
+                          f"{len(dd.only_a)} only in the first ({', '.join(r['only_first']) or '—'}); "
+                          f"{len(dd.only_b)} only in the second ({', '.join(r['only_second']) or '—'})",
+                          highlight=False)
+    return out
 
 
 def _transparency_round(

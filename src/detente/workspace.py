@@ -5,6 +5,8 @@
     DIR/secrets/*.key      private keys, mode 0600 (in a real deployment each party keeps its own)
     DIR/witness/<PARTY>/   each witness's state and any fork evidence
     DIR/agreements.json    the agreements whose procedures this log enforces (paths and digests)
+    DIR/proposals.json     proposals under negotiation, shown beside them (paths and digests)
+    DIR/analysis/          the regime analysis the user asked for (`detente analyze compare`)
     DIR/disclosed/         full committed declarations received from treaty partners
 
 Keeping keys in one directory is a convenience for the demo and for two people running both
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
 KEYS_FILE = "keys.json"
 DB_FILE = "log.db"
 AGREEMENTS_FILE = "agreements.json"
+PROPOSALS_FILE = "proposals.json"
 #: The database URL given at creation, if not the default; mode 0600 (it may hold a password).
 DB_URL_FILE = "db.url"
 
@@ -155,11 +158,15 @@ class Workspace:
                 "detente.desk.open_log(workspace), which attaches their procedure")
         return TransparencyLog(self.store(), self.registry(), op, **kwargs)
 
-    # -- agreements the log enforces --
+    # -- agreements the log enforces, and proposals under negotiation --
 
     @property
     def agreements_path(self) -> Path:
         return self.path / AGREEMENTS_FILE
+
+    @property
+    def proposals_path(self) -> Path:
+        return self.path / PROPOSALS_FILE
 
     def adopt(self, path: Path) -> Agreement:
         """Enforce `path`'s procedures (inspection quotas, notice, order) in this log from now on.
@@ -167,40 +174,59 @@ class Workspace:
         The files are pinned by SHA-256: if one changes later, opening the log refuses until the
         agreement is adopted again, so the rules cannot drift silently under a running log.
         """
-        from detente.agreement.loader import load_agreement
+        return self._pin(self.agreements_path, path)
 
-        ag = load_agreement(path)
-        entries = [e for e in self._adopted() if e["id"] != ag.id]
-        entries.append({"id": ag.id, "path": str(Path(path).resolve()),
-                        "files": {str(Path(f).resolve()): _sha256(Path(f)) for f in ag.files}})
-        atomic_write(self.agreements_path, (json.dumps(entries, indent=2) + "\n").encode())
-        return ag
+    def propose(self, path: Path) -> Agreement:
+        """Track `path` as a proposal under negotiation: the report and the dashboard compare it
+        with the others and say what it would change on the log's postures (pinned as `adopt`
+        pins, so a text cannot change under a comparison unnoticed)."""
+        return self._pin(self.proposals_path, path)
 
     def _adopted(self) -> list[dict[str, Any]]:
-        if not self.agreements_path.exists():
-            return []
-        try:
-            data = json.loads(self.agreements_path.read_text())
-            assert isinstance(data, list)
-            return data
-        except (OSError, ValueError, AssertionError) as exc:
-            raise ConfigError(f"cannot read {self.agreements_path}: {exc}") from exc
+        return self._pinned(self.agreements_path)
 
     def agreements(self) -> list[Agreement]:
         """The adopted agreements, each checked against the digests pinned at adoption."""
+        return self._load_pinned(self.agreements_path, "adopted", "agreement adopt")
+
+    def proposals(self) -> list[Agreement]:
+        """The proposals tracked with `detente negotiate propose`, checked against their digests."""
+        return self._load_pinned(self.proposals_path, "tracked", "negotiate propose")
+
+    def _pin(self, listing: Path, path: Path) -> Agreement:
+        from detente.agreement.loader import load_agreement
+
+        ag = load_agreement(path)
+        entries = [e for e in self._pinned(listing) if e["id"] != ag.id]
+        entries.append({"id": ag.id, "path": str(Path(path).resolve()),
+                        "files": {str(Path(f).resolve()): _sha256(Path(f)) for f in ag.files}})
+        atomic_write(listing, (json.dumps(entries, indent=2) + "\n").encode())
+        return ag
+
+    def _pinned(self, listing: Path) -> list[dict[str, Any]]:
+        if not listing.exists():
+            return []
+        try:
+            data = json.loads(listing.read_text())
+            assert isinstance(data, list)
+            return data
+        except (OSError, ValueError, AssertionError) as exc:
+            raise ConfigError(f"cannot read {listing}: {exc}") from exc
+
+    def _load_pinned(self, listing: Path, how: str, verb: str) -> list[Agreement]:
         from detente.agreement.loader import load_agreement
 
         out = []
-        for e in self._adopted():
+        for e in self._pinned(listing):
             for f, digest in e["files"].items():
                 try:
                     now = _sha256(Path(f))
                 except OSError as exc:
                     raise ConfigError(f"agreement {e['id']}: cannot read {f} ({exc}); restore it or "
-                                      "adopt the agreement again") from exc
+                                      f"run `detente {verb}` again") from exc
                 if now != digest:
-                    raise ConfigError(f"agreement {e['id']}: {f} changed since it was adopted; if the "
-                                      f"change is agreed, run `detente agreement adopt {e['path']}`")
+                    raise ConfigError(f"agreement {e['id']}: {f} changed since it was {how}; if the "
+                                      f"change is agreed, run `detente {verb} {e['path']}`")
             out.append(load_agreement(e["path"]))
         return out
 

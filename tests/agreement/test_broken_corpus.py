@@ -92,6 +92,13 @@ EXPECTED: dict[str, Expected] = {
     "site-off-earth.yaml": (22, 15, "sites[0].location",
                             ("is not a place on Earth", "[longitude, latitude]"), None),
     "empty.yaml": (1, 1, None, ("the file is empty",), None),
+    # security review: hostile files
+    "too-deep.yaml": (21, 71, None, ("nested more than 64 levels deep", "flatten the structure"), None),
+    "include-outside.yaml": (16, 11, "include[0]",
+                             ("included file '/etc/passwd' is outside the folder of include-outside.yaml",
+                              "expected a file in that folder or below it, or a shipped vocabulary"),
+                             "copy it next to the agreement; if you trust it where it is, pass "
+                             "--allow-include-outside (allow_outside=True)"),
     # the seven kinds once more, each written another way (formerly tests/corpus)
     "seven-unknown-field.yaml": (20, 5, "obligations[0].maximum",
                                  ("unknown field 'maximum'", "expected one of"), "did you mean 'max'?"),
@@ -165,6 +172,8 @@ def test_every_file_is_broken_in_one_place_only(tmp_path: Path) -> None:
         "norway-no.yaml": ("deployed: NO}", "deployed: false}"),
         "alias.yaml": ("*art", '"Art. II"'),
         "seven-negative-limit.yaml": ("max: -5", "max: 5"),
+        "too-deep.yaml": ("max: " + "[" * 70 + "1" + "]" * 70, "max: 1"),
+        "include-outside.yaml": ("include: [/etc/passwd]\n", ""),
     }
     for name, (old, new) in fixes.items():
         text = (BROKEN / name).read_text(encoding="utf-8")
@@ -203,3 +212,36 @@ def test_cli_validate_reports_each_file(tmp_path: Path) -> None:
     assert verdicts[0]["agreement"] == "new-start"
     res = CliRunner().invoke(app, ["agreement", "validate", str(good)])
     assert res.exit_code == 0
+
+
+#: Too big to commit: generated. name -> (text, line, column, words). Each was a RecursionError
+#: traceback from `agreement validate` before the composer counted its depth.
+GENERATED: dict[str, tuple[str, int, int, str]] = {
+    "flow-100000-deep.yaml": ("[" * 100_000 + "]" * 100_000 + "\n", 1, 65, "nested more than 64 levels"),
+    "flow-mappings-100000-deep.yaml": ("{a: " * 100_000 + "1" + "}" * 100_000 + "\n", 1, 257,
+                                       "nested more than 64 levels"),
+    "block-1400-deep.yaml": ("".join(" " * i + "a:\n" for i in range(1400)) + " " * 1400 + "x\n", 65, 65,
+                             "nested more than 64 levels"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GENERATED))
+def test_cli_validate_refuses_generated_hostile_files(tmp_path: Path, name: str) -> None:
+    text, line, column, words = GENERATED[name]
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    res = CliRunner().invoke(app, ["agreement", "validate", str(path)])
+    assert res.exit_code == 2, res.output
+    assert isinstance(res.exception, SystemExit), res.exception  # an exit status, not a crash
+    assert "Traceback" not in res.output
+    assert res.stderr.replace("\n", "").startswith(f"error {path}:{line}:{column}: {words}")
+
+
+def test_cli_validate_refuses_a_1500_deep_block_mapping_by_its_size(tmp_path: Path) -> None:
+    """1,500 levels of block mapping cannot be written in 1 MiB: refused before it is read."""
+    path = tmp_path / "block-1500-deep.yaml"
+    path.write_text("".join("  " * i + "a:\n" for i in range(1500)) + "  " * 1500 + "x\n", encoding="utf-8")
+    res = CliRunner().invoke(app, ["agreement", "validate", str(path), "--json"])
+    assert res.exit_code == 2, res.output
+    (result,) = json.loads(res.stdout)
+    assert result["message"] == f"{path}: file is larger than 1048576 bytes; split it"

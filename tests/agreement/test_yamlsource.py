@@ -120,6 +120,82 @@ def test_not_utf8_and_unreadable_and_oversized(tmp_path: Path, monkeypatch: pyte
         read_yaml(big)
 
 
+def test_a_huge_file_is_refused_without_reading_it(tmp_path: Path) -> None:
+    """The size is checked before reading (and the read stops at the bound): a 64 MiB file costs
+    no 64 MiB of memory; the bound itself is 1 MiB (the shipped agreements are under 20 KiB)."""
+    import tracemalloc
+
+    assert yamlsource.MAX_BYTES == 1024 * 1024
+    huge = tmp_path / "huge.yaml"
+    with huge.open("wb") as f:
+        f.truncate(64 * yamlsource.MAX_BYTES)  # sparse: no disk used
+    tracemalloc.start()
+    try:
+        with pytest.raises(AgreementError, match=f"larger than {yamlsource.MAX_BYTES} bytes"):
+            read_yaml(huge)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < yamlsource.MAX_BYTES
+    with pytest.raises(AgreementError, match="not a regular file") as caught:
+        read_yaml(tmp_path)  # a folder, a FIFO or /dev/zero: refused before opening it
+    assert caught.value.file == str(tmp_path)
+
+
+DEEP = 100_000
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        pytest.param("[" * DEEP + "]" * DEEP + "\n", (1, 65), id="flow-sequences-100000"),
+        pytest.param("{a: " * DEEP + "1" + "}" * DEEP + "\n", (1, 4 * 64 + 1), id="flow-mappings-100000"),
+        pytest.param("- " * DEEP + "x\n", (1, 2 * 64 + 1), id="block-sequences-100000"),
+        pytest.param("".join(" " * i + "a:\n" for i in range(1500)) + " " * 1500 + "x\n", (65, 65),
+                     id="block-mappings-1500"),
+        pytest.param("".join("  " * i + "- a:\n" for i in range(1500)) + "  " * 1500 + "x\n", (33, 65),
+                     id="block-lists-of-mappings-1500"),
+    ],
+)
+def test_deep_nesting_is_refused_at_the_level_too_deep(text: str, where: tuple[int, int]) -> None:
+    """Security review: PyYAML composes recursively; a 100,000-deep `[[[…` (or a 1,500-deep block
+    mapping) ended in RecursionError. Refused where the 65th level opens, long before."""
+    with pytest.raises(AgreementError) as caught:
+        parse_yaml(text, "deep.yaml")
+    exc = caught.value
+    assert (exc.file, exc.line, exc.column) == ("deep.yaml", *where)
+    assert exc.message == (f"deep.yaml:{where[0]}:{where[1]}: nested more than 64 levels deep; an "
+                           "agreement needs a handful of levels: flatten the structure")
+
+
+def test_nesting_just_under_the_bound_loads_and_just_over_is_refused() -> None:
+    n = yamlsource.MAX_DEPTH
+    assert n == 64
+    value = parse_yaml("[" * n + "1" + "]" * n + "\n", "f.yaml").data
+    for _ in range(n):
+        (value,) = value
+    assert value == 1
+    block = "".join(" " * i + "a:\n" for i in range(n)) + " " * n + "x\n"
+    assert parse_yaml(block, "f.yaml").data
+    with pytest.raises(AgreementError, match="nested more than 64 levels") as caught:
+        parse_yaml("[" * (n + 1) + "1" + "]" * (n + 1) + "\n", "f.yaml")
+    assert (caught.value.line, caught.value.column) == (1, n + 1)
+    block = "".join(" " * i + "a:\n" for i in range(n + 1)) + " " * (n + 1) + "x\n"
+    with pytest.raises(AgreementError, match="nested more than 64 levels") as caught:
+        parse_yaml(block, "f.yaml")
+    assert (caught.value.line, caught.value.column) == (n + 1, n + 1)
+
+
+def test_too_many_values_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every node costs hundreds of bytes: a 1 MiB `[1,1,1,…]` would take hundreds of MB."""
+    assert yamlsource.MAX_NODES == 100_000
+    monkeypatch.setattr(yamlsource, "MAX_NODES", 12)
+    assert parse_yaml("a: [1, 2, 3, 4, 5, 6, 7, 8, 9]\n", "f.yaml").data  # 12 nodes: the bound
+    with pytest.raises(AgreementError, match="more than 12 values in one file") as caught:
+        parse_yaml("a: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n", "f.yaml")
+    assert (caught.value.line, caught.value.column) == (1, 32)
+
+
 def test_top_level_must_be_a_mapping(tmp_path: Path) -> None:
     p = tmp_path / "list.yaml"
     p.write_text("- just\n- a list\n")

@@ -99,7 +99,7 @@ def test_compare_the_2022_scenario(tmp_path: Path) -> None:
     (["game", "--gain", "1", "--penalty", "1", "--loss-detected", "2"], "must be smaller"),
     (["game", "--gain", "1", "--penalty", "1", "--periods", "3"], "--periods and --inspections together"),
     (["compare", "--out", "x", "--scenario", "2022", "--sites", str(FIXTURE)], "not both"),
-    (["compare", "--out", "x", "--scenario", "1987"], "ships no sites.yaml"),
+    (["compare", "--out", "x", "--scenario", "1987"], "no scenario '1987'"),
     (["compare", "--out", "x", "--sites", str(FIXTURE), "--party", "FR"], "no sites owned by 'FR'"),
 ])
 def test_bad_input_exits_2_with_the_reason(args: list[str], needle: str) -> None:

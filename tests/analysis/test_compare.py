@@ -1,4 +1,4 @@
-"""The regime comparison on a small site list, and the files compare_2022 writes."""
+"""The regime comparison on a small site list, and the files write_comparison writes."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from detente.analysis import compare_2022
+from detente.analysis import write_comparison
 from detente.analysis.compare import Settings, compare_regimes
 from detente.analysis.detection import detection_probability
 from detente.analysis.sites import load_sites
@@ -73,9 +73,9 @@ def test_kinds_and_party_choose_the_population() -> None:
         compare_regimes(SITES, Settings(violating=7))
 
 
-def test_compare_2022_writes_table_plot_and_json(tmp_path: Path) -> None:
+def test_write_comparison_writes_table_plot_and_json(tmp_path: Path) -> None:
     out = tmp_path / "analysis"
-    result = compare_2022(FIXTURE, out, Settings(scenario=None, trials=2_000))
+    result = write_comparison(FIXTURE, out, Settings(scenario=None, trials=2_000))
     files = dict(result.files)
     assert set(files) == {"png", "svg", "csv", "md", "json"}
     assert Path(files["png"]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -92,15 +92,15 @@ def test_compare_2022_writes_table_plot_and_json(tmp_path: Path) -> None:
     assert csv_text(result).splitlines()[0].startswith("quota,unilateral_exact,unilateral_mc")
 
 
-def test_compare_2022_accepts_records_and_rejects_unwritable_dirs(tmp_path: Path) -> None:
+def test_write_comparison_accepts_records_and_rejects_unwritable_dirs(tmp_path: Path) -> None:
     records = [{"id": s.id, "owner": s.owner, "kind": s.kind} for s in SITES]
-    result = compare_2022(records, tmp_path / "r", Settings(trials=0))
+    result = write_comparison(records, tmp_path / "r", Settings(trials=0))
     assert result.site_ids[0] == "alpha-brigade"
     assert not any(c.monte_carlo for c in result.curves)
     blocker = tmp_path / "file"
     blocker.write_text("")
     with pytest.raises(ConfigError, match="cannot write the comparison"):
-        compare_2022(SITES, blocker / "sub", Settings(trials=0))
+        write_comparison(SITES, blocker / "sub", Settings(trials=0))
 
 
 def test_quota_for() -> None:

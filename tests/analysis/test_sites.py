@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from detente.analysis.sites import Site, load_sites, scenario_sites, scenario_sites_path, sites_from_records
+from detente.analysis.sites import Site, load_sites, sites_from_records
+from detente.scenarios import sites_file
 from detente.errors import ConfigError
 
 FIXTURE = Path(__file__).with_name("sites.yaml")
@@ -39,8 +40,8 @@ def test_refusals_name_the_file_and_the_problem(tmp_path: Path, text: str, needl
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read sites file"):
         load_sites(tmp_path / "nope.yaml")
-    with pytest.raises(ConfigError, match=r"ships no sites\.yaml"):
-        scenario_sites_path("1987")
+    with pytest.raises(ConfigError, match=r"no scenario '1987'"):
+        sites_file("1987")
 
 
 def test_records_as_the_scenario_module_returns_them() -> None:
@@ -51,7 +52,7 @@ def test_records_as_the_scenario_module_returns_them() -> None:
 @pytest.mark.skipif(not (Path(__file__).parents[2] / "src/detente/scenarios/2022/sites.yaml").exists(),
                     reason="the 2022 site list is not shipped yet")
 def test_shipped_2022_list_loads_through_package_resources() -> None:
-    sites = scenario_sites("2022")
+    sites = load_sites(sites_file("2022"))
     assert sites
     assert len({s.id for s in sites}) == len(sites)
     assert all(s.owner and s.kind for s in sites)

@@ -281,3 +281,15 @@ def test_signature_does_not_transfer_between_keys_or_messages(message: bytes, ot
     if other != message:
         assert not _libsodium(a.public_key, other, sig)
         assert not verify_with_openssl(a.public_key, other, sig)
+
+
+def test_bad_key_error_is_the_renamed_key_error_and_keeps_its_code() -> None:
+    """`KeyError_` (a near-shadow of the builtin KeyError) is now `BadKeyError`; its code stays."""
+    import detente.errors as errors
+
+    assert not hasattr(errors, "KeyError_")
+    assert BadKeyError.code == "key"
+    assert issubclass(BadKeyError, DetenteError)
+    assert not issubclass(BadKeyError, KeyError)
+    assert SignatureError.code == "bad-signature"
+    assert issubclass(SignatureError, DetenteError)

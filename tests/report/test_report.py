@@ -13,12 +13,14 @@ from markupsafe import escape
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
+from detente.agreement.loader import load_agreement
 from detente.cli import app
 from detente.errors import ConfigError
 from detente.log.merkle import verify_inclusion
 from detente.envelope.record import make_record
 from detente.report.build import build_report
 from detente.report.render import find_chromium, render_html, write_report
+from detente.scenarios import agreement_files
 from detente.workspace import Workspace
 
 AT = dt.date(2022, 4, 30)
@@ -71,7 +73,7 @@ def test_untrusted_text_is_rendered_inert(tmp_path: Path) -> None:
                       signed_at=now)
     ws.log().append(env.canonical())
     out = tmp_path / "r.html"
-    write_report(ws.path, AT, out)
+    write_report(ws.path, AT, out, agreements=[load_agreement(f) for f in agreement_files("2022")])
     text = out.read_text()
     assert "<script>" not in text
     assert "onerror=alert" not in text.replace("onerror=alert(1)&gt;", "")

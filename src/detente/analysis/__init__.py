@@ -5,7 +5,7 @@
 - sampling.py — the fewest inspections reaching a target, beside the attribute-sampling rule;
 - games.py — inspection games after Avenhaus & Canty: equilibria, deterrence, reference periods;
 - regime.py, montecarlo.py — regimes against violator strategies, exactly and by simulation;
-- compare.py, tables.py, plots.py, export.py — the 2022 comparison of ways to choose sites;
+- compare.py, tables.py, plots.py, export.py — ways to choose sites compared, quota by quota;
 - sites.py — the site lists; cli.py — `detente analyze`.
 
 Everything but export.py, plots.py and cli.py is plain computation without I/O. docs/analysis.md
@@ -28,18 +28,17 @@ __all__ = [
     "ComparisonResult",
     "SamplePlan",
     "Settings",
-    "compare_2022",
-    "compare_regimes",
+        "compare_regimes",
     "detection_probability",
     "miss_probability",
     "sample_size",
+    "write_comparison",
 ]
 
 
-def compare_2022(sites: SitesArg, out_dir: Path, settings: Settings | None = None) -> ComparisonResult:
-    """The 2022 regime comparison written to `out_dir` (table, PNG and SVG plot, JSON); `sites` is
-    a sites.yaml path, Site records, parsed mappings, or None for the shipped list. Imports
-    matplotlib only when called."""
-    from detente.analysis.export import compare_2022 as run
+def write_comparison(sites: SitesArg, out_dir: Path, settings: Settings | None = None) -> ComparisonResult:
+    """The regime comparison written to `out_dir` (table, PNG and SVG plot, JSON); `sites` is a
+    sites YAML path, Site records or parsed mappings. Imports matplotlib only when called."""
+    from detente.analysis.export import write_comparison as run
 
     return run(sites, out_dir, settings)

@@ -18,7 +18,7 @@ from detente.analysis import games
 from detente.analysis.compare import GROUND_LAUNCHED_KINDS, Settings
 from detente.analysis.detection import detection_probability
 from detente.analysis.sampling import sample_size
-from detente.analysis.sites import load_sites, scenario_sites
+from detente.analysis.sites import load_sites
 from detente.cliutil import JsonOpt, out
 from detente.cliutil import emit as _emit
 from detente.errors import ConfigError, DetenteError
@@ -159,7 +159,7 @@ def compare_cmd(
         "--out", help="Directory for the table, plot (PNG, SVG) and JSON.")],
     scenario: Annotated[str | None, typer.Option(
         "--scenario", help="Shipped scenario whose site list to use (default 2022).")] = None,
-    sites_file: Annotated[Path | None, typer.Option("--sites", help="A sites YAML file instead.")] = None,
+    sites_path: Annotated[Path | None, typer.Option("--sites", help="A sites YAML file instead.")] = None,
     party: Annotated[str, typer.Option("--party", help="The inspected party (site owner).")] = "RU",
     kind: Annotated[list[str] | None, typer.Option(
         "--kind", help="Site kinds to draw from (repeatable; default: ground-launched missile kinds).")
@@ -172,17 +172,19 @@ def compare_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Detection probability against quota: unilateral choice, joint random draws, challenge quotas."""
-    from detente.analysis.export import compare_2022  # matplotlib loads only for this command
+    from detente.analysis.export import write_comparison  # matplotlib loads only for this command
+    from detente.scenarios import OFFERED_QUOTAS, sites_file
 
     try:
-        if scenario is not None and sites_file is not None:
+        if scenario is not None and sites_path is not None:
             raise ConfigError("give --scenario or --sites, not both")
-        name = None if sites_file is not None else (scenario or "2022")
-        site_list = load_sites(sites_file) if sites_file is not None else scenario_sites(name or "2022")
+        name = None if sites_path is not None else (scenario or "2022")
+        site_list = load_sites(sites_path if sites_path is not None else sites_file(name or "2022"))
+        offered, label = OFFERED_QUOTAS.get(name or "", (None, ""))
         settings = Settings(scenario=name, party=party, kinds=tuple(kind or GROUND_LAUNCHED_KINDS),
                             violating=violating, detect_prob=detect_prob, periods=periods,
-                            trials=trials, seed=seed)
-        result = compare_2022(site_list, out_dir, settings)
+                            trials=trials, seed=seed, offered_quota=offered, offered_label=label)
+        result = write_comparison(site_list, out_dir, settings)
     except DetenteError as exc:
         fail(exc, as_json)
     if as_json:

@@ -54,7 +54,7 @@ DEFAULT_CLASS_WEIGHTS: tuple[tuple[str, float], ...] = (
 
 @dataclass(frozen=True)
 class Settings:
-    scenario: str | None = "2022"
+    scenario: str | None = None
     party: str = "RU"  # the inspected party: whose sites are drawn
     kinds: tuple[str, ...] = GROUND_LAUNCHED_KINDS
     violating: int = 1
@@ -63,11 +63,15 @@ class Settings:
     class_weights: tuple[tuple[str, float], ...] = DEFAULT_CLASS_WEIGHTS
     trials: int = 20_000  # Monte Carlo trials per point; 0 skips the check
     seed: int = 2022
+    #: A quota on the table to mark on the plot (e.g. 2, "2022 offer: two bases"), if any.
+    offered_quota: int | None = None
+    offered_label: str = ""
 
     def to_json(self) -> dict[str, object]:
         return {"scenario": self.scenario, "party": self.party, "kinds": list(self.kinds),
                 "violating": self.violating, "detect_prob": self.detect_prob, "periods": self.periods,
-                "class_weights": dict(self.class_weights), "trials": self.trials, "seed": self.seed}
+                "class_weights": dict(self.class_weights), "trials": self.trials, "seed": self.seed,
+                "offered_quota": self.offered_quota, "offered_label": self.offered_label}
 
 
 @dataclass(frozen=True)

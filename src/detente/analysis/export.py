@@ -1,5 +1,5 @@
-"""`compare_2022`: the regime comparison computed and written to a directory, for the CLI, the demo
-and the report.
+"""`write_comparison`: the regime comparison computed and written to a directory, for the CLI and
+the demo (the report and the dashboard show what a workspace's DIR/analysis holds).
 
 Writes detection-vs-quota.{png,svg,csv,md} and comparison.json into `out_dir` and returns the
 result with the paths filled in; the computation itself is compare.compare_regimes.
@@ -14,19 +14,16 @@ from typing import Any
 
 from detente.analysis import plots, tables
 from detente.analysis.compare import ComparisonResult, Settings, compare_regimes
-from detente.analysis.sites import Site, load_sites, scenario_sites, sites_from_records
+from detente.analysis.sites import Site, load_sites, sites_from_records
 from detente.errors import ConfigError
 
 STEM = "detection-vs-quota"
 
-SitesArg = Path | Sequence[Site] | Sequence[Mapping[str, Any]] | None
+SitesArg = Path | Sequence[Site] | Sequence[Mapping[str, Any]]
 
 
-def resolve_sites(sites: SitesArg, scenario: str = "2022") -> tuple[Site, ...]:
-    """A path (a sites.yaml), Site records, parsed mappings (as detente.scenarios.sites() returns),
-    or None for the shipped scenario's list."""
-    if sites is None:
-        return scenario_sites(scenario)
+def resolve_sites(sites: SitesArg) -> tuple[Site, ...]:
+    """A path (a sites YAML file), Site records, or parsed mappings."""
     if isinstance(sites, Path):
         return load_sites(sites)
     if all(isinstance(s, Site) for s in sites):
@@ -34,9 +31,9 @@ def resolve_sites(sites: SitesArg, scenario: str = "2022") -> tuple[Site, ...]:
     return sites_from_records([s for s in sites if not isinstance(s, Site)])
 
 
-def compare_2022(sites: SitesArg, out_dir: Path, settings: Settings | None = None) -> ComparisonResult:
-    """Compare unilateral choice, joint random draws and challenge quotas on the 2022 site list
-    (or `sites`), and write the table, the plot and the JSON into `out_dir`."""
+def write_comparison(sites: SitesArg, out_dir: Path, settings: Settings | None = None) -> ComparisonResult:
+    """Compare unilateral choice, joint random draws and challenge quotas on `sites`, and write
+    the table, the plot and the JSON into `out_dir`."""
     result = compare_regimes(resolve_sites(sites), settings)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)

@@ -17,8 +17,6 @@ STYLES = {
     "joint-weighted": ("#6a8fc7", "D", "--"),
     "challenge": ("#2e8b57", "^", "-."),
 }
-#: Quota offered in January 2022: visits to two Russian ground-launched missile bases.
-OFFERED_QUOTA = 2
 
 
 def figure(result: ComparisonResult) -> Figure:
@@ -32,11 +30,12 @@ def figure(result: ComparisonResult) -> Figure:
             ax.errorbar(quotas, [e.probability for e in c.monte_carlo],
                         yerr=[1.96 * e.std_err for e in c.monte_carlo], fmt="none", ecolor=color,
                         elinewidth=1.0, capsize=3, alpha=0.7)
-    if len(quotas) >= OFFERED_QUOTA:
-        ax.axvline(OFFERED_QUOTA, color="#888888", linewidth=0.8, linestyle=":")
-        ax.annotate("2022 offer: two bases", (OFFERED_QUOTA, 1.0), xytext=(4, -4),
-                    textcoords="offset points", fontsize=8, color="#555555", va="top")
     s = result.settings
+    offered = s.offered_quota
+    if offered is not None and len(quotas) >= offered:  # a quota on the table, if the user named one
+        ax.axvline(offered, color="#888888", linewidth=0.8, linestyle=":")
+        ax.annotate(s.offered_label or f"offered: {offered}", (offered, 1.0), xytext=(4, -4),
+                    textcoords="offset points", fontsize=8, color="#555555", va="top")
     ax.set_xlabel(f"quota: sites inspected per period (of {len(quotas)} {s.party} sites)")
     ax.set_ylabel("P(at least one violation found)")
     ax.set_title(f"{_plural(s.violating, 'violating site')}, an inspected violation found with "

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +49,7 @@ def sites_from_records(records: Sequence[Mapping[str, Any]], where: str = "sites
 
 
 def load_sites(path: Path) -> tuple[Site, ...]:
-    """Read a sites file (`sites:` list, as in scenarios/2022/sites.yaml)."""
+    """Read a sites file (a `sites:` list of id, name, owner, host, kind, location)."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -60,16 +59,3 @@ def load_sites(path: Path) -> tuple[Site, ...]:
     if not isinstance(data, Mapping) or not isinstance(data.get("sites"), list):
         raise ConfigError(f"sites file {path} must be a mapping with a `sites:` list")
     return sites_from_records(data["sites"], where=str(path))
-
-
-def scenario_sites_path(name: str = "2022") -> Path:
-    """The shipped scenario's sites.yaml, found through the package's resources."""
-    ref = resources.files("detente.scenarios") / name / "sites.yaml"
-    path = Path(str(ref))
-    if not path.is_file():
-        raise ConfigError(f"scenario {name!r} ships no sites.yaml; pass a sites file instead")
-    return path
-
-
-def scenario_sites(name: str = "2022") -> tuple[Site, ...]:
-    return load_sites(scenario_sites_path(name))

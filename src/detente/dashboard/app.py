@@ -61,7 +61,7 @@ def router(board: Dashboard, prefix: str = "/dashboard") -> APIRouter:
 
     @r.get("/api/negotiation")
     def negotiation(at: dt.date | None = None) -> dict[str, Any]:
-        """Russia's 2021 drafts against the U.S. response of 2022, and each text's impact at a date."""
+        """The workspace's proposals compared, and each text's impact at a date."""
         return board.negotiation(at or board.default_at())
 
     @r.get("/api/map")

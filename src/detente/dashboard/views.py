@@ -25,6 +25,7 @@ from detente.agreement.model import Agreement
 from detente.compliance.check import check, read_disclosed
 from detente.envelope.record import read_record, read_records
 from detente.log.trust import operator_verifier, witness_verifiers
+from detente.negotiate.view import negotiation_view
 from detente.workspace import Workspace
 
 #: Shipped shapes that are regions or variants of a country, not drawn as borders on the map.
@@ -42,16 +43,8 @@ class Dashboard:
 
     @classmethod
     def open(cls, ws: Workspace, agreement_files: Sequence[Path] = ()) -> Dashboard:
-        """Evaluate `agreement_files`, else the workspace's adopted agreements, else the 2022
-        scenario's (so a demo workspace shows everything)."""
-        if agreement_files:
-            ags = [load_agreement(f) for f in agreement_files]
-        else:
-            ags = ws.agreements()
-            if not ags:
-                from detente.scenarios import agreement_files as scenario_files
-
-                ags = [load_agreement(f) for f in scenario_files("2022")]
+        """Evaluate `agreement_files`, else the workspace's adopted agreements."""
+        ags = [load_agreement(f) for f in agreement_files] if agreement_files else ws.agreements()
         return cls(ws, ags)
 
     # -- views ----------------------------------------------------------------------------------
@@ -68,6 +61,7 @@ class Dashboard:
             "agreements": [{"id": a.id, "title": a.title, "legal_status": a.legal_status}
                            for a in self.agreements],
             "plots": self.plots(),
+            "proposals": [{"id": p.id, "title": p.title} for p in self.ws.proposals()],
         }
         if out["size"]:
             scp = log.latest()
@@ -106,12 +100,9 @@ class Dashboard:
                 "findings": [f.to_json() for f in res.findings]}
 
     def negotiation(self, at: dt.date) -> dict[str, Any]:
-        """The 2021–22 proposals compared, and what each would change on the log's postures."""
-        from detente.negotiate.render import negotiation_view
-
-        if not self.ws.log(writable=False).size():
-            return {"diffs": [], "impacts": []}
-        return negotiation_view(self.ws, at)
+        """The workspace's proposals compared, and what each would change on the log's postures
+        (empty when it tracks none)."""
+        return negotiation_view(self.ws, at) or {"diffs": [], "impacts": []}
 
     def map(self) -> dict[str, Any]:
         sites: dict[str, dict[str, Any]] = {}

@@ -2,6 +2,6 @@
 
 from detente.negotiate.diff import Diff, diff
 from detente.negotiate.impact import Impact, impact
-from detente.negotiate.render import demo_section
+from detente.negotiate.view import counterpart_pairs, negotiation_view
 
-__all__ = ["Diff", "Impact", "demo_section", "diff", "impact"]
+__all__ = ["Diff", "Impact", "counterpart_pairs", "diff", "impact", "negotiation_view"]

@@ -1,15 +1,12 @@
-"""Rich tables for a diff and an impact, and the demo's negotiation section."""
+"""Rich tables for a diff and an impact, for the terminal."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from detente.agreement.loader import load_agreement
-from detente.negotiate.diff import Diff, describe, diff
+from detente.negotiate.diff import Diff, describe
 from detente.negotiate.impact import Impact
 
 
@@ -68,42 +65,3 @@ def print_impact(console: Console, imp: Impact) -> None:
                       f"on {imp.at}[/]")
     else:
         console.print(t)
-
-
-def demo_section(console: Console | None) -> dict[str, Any]:
-    """Where Russia's drafts and the U.S. response meet, and where they do not (for `detente demo`)."""
-    from detente.scenarios import scenario_dir
-
-    d = scenario_dir("2022") / "proposals"
-    us = load_agreement(d / "us-response-2022-01-26.yaml")
-    out: dict[str, Any] = {}
-    for name in ("ru-us-treaty-2021-12-17.yaml", "ru-nato-agreement-2021-12-17.yaml"):
-        ru = load_agreement(d / name)
-        dd = diff(ru, us)
-        out[ru.id] = {"in_both": [(x.a.id, x.b.id) for x in dd.both],
-                      "related": [(x.id, y.id, how) for x, y, how in dd.related],
-                      "only_russia": [o.id for o in dd.only_a], "only_us": [o.id for o in dd.only_b]}
-        if console:
-            r = out[ru.id]
-            both = ", ".join(f"{a}≈{b}" for a, b in r["in_both"]) or "none"
-            console.print(f"[bold]{escape(ru.title)}[/] against the U.S. response: {len(dd.both)} rule(s) in "
-                          f"both ({both}); {len(dd.related)} meeting in scope "
-                          f"({', '.join(f'{a}~{b}' for a, b, _ in r['related']) or 'none'}); "
-                          f"{len(dd.only_a)} only in Russia's draft "
-                          f"({', '.join(r['only_russia']) or '—'}); {len(dd.only_b)} only in the U.S. "
-                          f"response ({', '.join(r['only_us']) or '—'})", highlight=False)
-    return out
-
-
-def negotiation_view(ws: Any, at: Any) -> dict[str, Any]:
-    """The shipped 2021–22 proposals: each Russian draft against the U.S. response, and what each
-    text would change on the declared postures in `ws` at `at` (for the report and the dashboard)."""
-    from detente.negotiate.impact import impact
-    from detente.scenarios import scenario_dir
-
-    d = scenario_dir("2022") / "proposals"
-    texts = {p.stem: load_agreement(p) for p in sorted(d.glob("*.yaml"))}
-    us = texts["us-response-2022-01-26"]
-    diffs = [diff(a, us).to_json() for k, a in texts.items() if k.startswith("ru-")]
-    impacts = [impact(a, ws, at).to_json() for a in texts.values()]
-    return {"diffs": diffs, "impacts": impacts}

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from detente.agreement.loader import load_agreement
 from detente.agreement.model import Agreement
 from detente.compliance.check import check, read_disclosed
 from detente.compliance.findings import STATUSES, Finding
@@ -25,6 +24,7 @@ from detente.errors import ConfigError, NoteError
 from detente.log.note import SignedCheckpoint, verify_cosignature
 from detente.log.trust import witness_verifiers
 from detente.model.parties import Registry
+from detente.negotiate.view import negotiation_view
 from detente.workspace import Workspace
 
 
@@ -80,18 +80,18 @@ def build_report(
     known_at: dt.datetime | None = None,
     analysis_dir: Path | None = None,
 ) -> Report:
-    """Evaluate `agreements` (default: the adopted ones, else the 2022 scenario's) at `at`."""
+    """Evaluate `agreements` (default: the workspace's adopted agreements) at `at`, with the
+    proposals the workspace tracks and the analysis it holds, and nothing else."""
     from detente.log.trust import operator_verifier
 
-    if agreements is None:
-        agreements = ws.agreements()
-        if not agreements:
-            from detente.scenarios import agreement_files
-
-            agreements = [load_agreement(f) for f in agreement_files("2022")]
     log = ws.log(writable=False)
     if not log.size():
         raise ConfigError(f"the log in {ws.path} is empty: there is nothing to report on")
+    if agreements is None:
+        agreements = ws.agreements()
+        if not agreements:
+            raise ConfigError(f"{ws.path} has adopted no agreement: adopt one (`detente agreement "
+                              "adopt FILE`) or name it (`detente report --agreement FILE`)")
     disclosed = read_disclosed(ws.disclosed)
     # agreements in force first, as a government's report leads with its treaty obligations
     agreements = sorted(agreements, key=lambda a: a.stage_at(at) != "in-force")
@@ -110,8 +110,6 @@ def build_report(
     all_findings = list(result.findings)
     cosigners = _cosigners(SignedCheckpoint.parse(checkpoint["note"]), log.registry)
     analysis, plots = _analysis(ws, analysis_dir)
-    from detente.negotiate.render import negotiation_view
-
     negotiation = negotiation_view(ws, at)
     return Report(
         origin=log.registry.origin,
@@ -154,13 +152,11 @@ def _count(findings: Sequence[Finding]) -> dict[str, int]:
 
 
 def _analysis(ws: Workspace, analysis_dir: Path | None) -> tuple[dict[str, Any] | None, dict[str, Path]]:
-    """The regime comparison: the workspace's (`detente demo`, `detente analyze compare`), else
-    computed now into DIR/analysis."""
+    """The regime comparison the workspace holds (`detente analyze compare --out DIR/analysis`),
+    if it holds one: the report shows only analysis someone asked for about these parties."""
     d = analysis_dir or ws.path / "analysis"
     if not (d / "comparison.json").exists():
-        from detente.analysis import compare_2022
-
-        compare_2022(None, d)
+        return None, {}
     data = json.loads((d / "comparison.json").read_text())
     plots = {p.suffix[1:]: p for p in sorted(d.glob("*")) if p.suffix in (".svg", ".png")}
     return data, plots

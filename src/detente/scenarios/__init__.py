@@ -17,7 +17,15 @@ import yaml
 from detente.desk.declaration import read_declaration
 from detente.errors import ConfigError
 
-__all__ = ["agreement_files", "declaration_bodies", "proposal_files", "scenario_dir", "sites"]
+__all__ = [
+    "OFFERED_QUOTAS",
+    "agreement_files",
+    "declaration_bodies",
+    "proposal_files",
+    "scenario_dir",
+    "sites",
+    "sites_file",
+]
 
 
 def scenario_dir(name: str = "2022") -> Path:
@@ -38,6 +46,21 @@ def agreement_files(name: str = "2022") -> list[Path]:
 
 def proposal_files(name: str = "2022") -> list[Path]:
     return sorted((scenario_dir(name) / "proposals").glob("*.yaml"))
+
+
+def sites_file(name: str = "2022") -> Path:
+    """The scenario's public site list (the `sites:` YAML that `analysis.sites.load_sites` reads)."""
+    path = scenario_dir(name) / "sites.yaml"
+    if not path.is_file():
+        raise ConfigError(f"scenario {name!r} ships no sites.yaml; pass a sites file instead")
+    return path
+
+
+#: A quota that was on the table in a scenario, marked on its regime comparison plot.
+OFFERED_QUOTAS: dict[str, tuple[int, str]] = {
+    # January 2022: the U.S. offered visits to "two Russian ground-launched missile bases".
+    "2022": (2, "2022 offer: two bases"),
+}
 
 
 def _yaml(path: Path) -> Any:

@@ -20,6 +20,7 @@ one order and each gets the receipt of its own records.
 
 import datetime as dt
 import json
+import re
 import threading
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -31,6 +32,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from detente.codec import b64, unb64
 from detente.compliance.check import check, read_disclosed
@@ -80,8 +82,11 @@ class CosignIn(BaseModel):
     note: str = Field(max_length=65536, description="the checkpoint note carrying the witness's cosignature")
 
 
-def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None,
+           **extra: Any) -> JSONResponse:
+    """The one error shape: `{"error": {"code", "message"}}`, plus `results` for a refused batch."""
+    return JSONResponse({"error": {"code": code, "message": message, **extra}}, status_code=status,
+                        headers=headers)
 
 
 class _Refusal(Exception):
@@ -112,7 +117,8 @@ def create_app(ws: Workspace, settings: Settings = Settings(), *, dashboard: boo
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http")
+        code = {400: "invalid-request", 404: "not-found", 405: "method-not-allowed"}.get(exc.status_code,
+                                                                                         "http")
         return _error(exc.status_code, code, str(exc.detail))
 
     @app.exception_handler(RequestValidationError)
@@ -132,6 +138,9 @@ def create_app(ws: Workspace, settings: Settings = Settings(), *, dashboard: boo
                       "unless a receipt was returned")
 
     # -- limits ----------------------------------------------------------------------------------
+
+    # innermost of the three: sees the body only once the caps below have let it through
+    app.add_middleware(_JsonGuard, router=app.router, max_depth=MAX_JSON_DEPTH)
 
     @app.middleware("http")
     async def body_limit(request: Request, call_next: Any) -> Response:
@@ -264,20 +273,39 @@ def create_app(ws: Workspace, settings: Settings = Settings(), *, dashboard: boo
         return [r.to_json() if not isinstance(r, RecordRefused)
                 else {"refused": r.code, "message": r.message} for r in results]
 
-    @app.post(f"{API}/entries", tags=["log"])
+    @app.post(f"{API}/entries", tags=["log"], openapi_extra=_body_doc(_ENVELOPES))
     async def append(request: Request, p: Caller) -> JSONResponse:
-        """Append one DSSE envelope (an object) or several (a list). Each gets a receipt or a refusal
-        with its reason; refused records leave the log unchanged. 409 if all were refused."""
+        """Append one DSSE envelope (an object) or several (a list of objects). Each gets a receipt
+        or a refusal with its reason; refused records leave the log unchanged. A list answers 200
+        `{"results": [...]}` if any record was appended, else 409 with the results in the error."""
         party = need_party(p)
         raws = await _json_body(request)
-        out = await run_in_threadpool(_append, party, raws if isinstance(raws, list) else [raws])
-        status = 409 if all("refused" in r for r in out) else 200
+        if isinstance(raws, dict):
+            batch = [raws]
+        elif isinstance(raws, list):
+            batch = raws
+            for i, raw in enumerate(batch):
+                if not isinstance(raw, dict):
+                    raise _Refusal(422, "invalid-request", f"item {i} of the list is {_json_kind(raw)}, "
+                                   "not a DSSE envelope: send a list of JSON objects")
+        else:
+            raise _Refusal(422, "invalid-request", f"the body is {_json_kind(raws)}: send one DSSE envelope "
+                           "(a JSON object) or a list of them")
+        out = await run_in_threadpool(_append, party, batch)
         if isinstance(raws, dict):
             r = out[0]
             if "refused" in r:
                 return _error(409, r["refused"], r["message"])
             return JSONResponse(r, status_code=200)
-        return JSONResponse({"results": out}, status_code=status)
+        refused = [r for r in out if "refused" in r]
+        if len(refused) < len(out):
+            return JSONResponse({"results": out}, status_code=200)
+        codes = {r["refused"] for r in refused}
+        first = refused[0]
+        return _error(409, codes.pop() if len(codes) == 1 else "refused",
+                      f"none of the {len(out)} records was appended (the log is unchanged); first: "
+                      f"{first['refused']}: {first['message']}; each record's reason is in results",
+                      results=out)
 
     @app.post(f"{API}/cosignatures", tags=["witness"])
     def cosign(body: CosignIn, p: Caller) -> dict[str, Any]:
@@ -332,7 +360,8 @@ def create_app(ws: Workspace, settings: Settings = Settings(), *, dashboard: boo
             raise _Refusal(404, "not-found", f"no inspection {inspection!r} in the log")
         return case.to_json()
 
-    @app.post(f"{API}/inspections/{{inspection}}/{{step}}", tags=["inspections"])
+    @app.post(f"{API}/inspections/{{inspection}}/{{step}}", tags=["inspections"],
+              openapi_extra=_body_doc(_ENVELOPE))
     async def inspection_step(inspection: str, step: str, request: Request, p: Caller) -> JSONResponse:
         """Append one signed step of `inspection` (request, commit, reveal, default, opening, report,
         countersign, ambiguity, refusal): the log's procedure judges it."""
@@ -342,7 +371,8 @@ def create_app(ws: Workspace, settings: Settings = Settings(), *, dashboard: boo
             raise _Refusal(404, "not-found", f"no step {step!r}; steps: {', '.join(sorted(STEPS))}")
         raw = await _json_body(request)
         if not isinstance(raw, dict):
-            raise _Refusal(422, "invalid-request", "send one DSSE envelope (a JSON object)")
+            raise _Refusal(422, "invalid-request",
+                           f"the body is {_json_kind(raw)}: send one DSSE envelope (a JSON object)")
         (r,) = await run_in_threadpool(_append, party, [raw], only_kind=kind, inspection=inspection)
         if "refused" in r:
             return _error(409, r["refused"], r["message"])
@@ -465,12 +495,117 @@ class _Slot:
         return self.results
 
 
+#: How deep a request body may nest arrays and objects. An envelope is 3 levels (a batch 4); far
+#: below where json.loads (RecursionError near 1,000) or anything after it could fail.
+MAX_JSON_DEPTH = 64
+_JSON_TYPES = {"application/json", "application/json;charset=utf-8"}
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_AS_PARENS = bytes.maketrans(b"[{]}", b"(())")
+
+
+def json_too_deep(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether `body` nests arrays and objects more than `limit` deep (brackets inside strings do
+    not count), decided without parsing it: strings are cut out, the brackets kept as ( and ), and
+    each pass deletes every () -- the innermost level -- so well-formed JSON of depth d empties in
+    exactly d passes. At most `limit` + 1 passes, each a C-speed scan. Malformed input is judged
+    by an upper bound on its depth (passes made + openers left), so an unclosed `[[[[…` is too
+    deep too; anything shallower is left to the parser to refuse."""
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False
+    parens = _STRING.sub(b"", body).translate(_AS_PARENS, _NOT_BRACKETS)
+    for done in range(limit + 1):
+        inner = parens.replace(b"()", b"")
+        if len(inner) == len(parens):
+            break
+        parens = inner
+    else:
+        return True
+    return done + parens.count(b"(") > limit
+
+
+def _json_type(value: str | None) -> bool:
+    """application/json, optionally with charset=utf-8 (JSON is UTF-8, RFC 8259)."""
+    if value is None:
+        return False
+    return value.lower().replace(" ", "").replace('"', "") in _JSON_TYPES
+
+
+class _JsonGuard:
+    """Before any endpoint parses a request body: 415 unless the body is declared application/json,
+    422 `too-deep` if it nests more than `max_depth` arrays and objects. The body was capped
+    (413) before it got here; it is read once, checked and handed on."""
+
+    def __init__(self, app: Any, router: Any, max_depth: int) -> None:
+        self.app, self.router, self.max_depth = app, router, max_depth
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH") or not any(
+                r.matches(scope)[0] == Match.FULL for r in self.router.routes):
+            await self.app(scope, receive, send)  # no body to parse, or a 404/405 to answer
+            return
+        ctype = dict(scope["headers"]).get(b"content-type")
+        if not _json_type(ctype.decode("latin-1") if ctype is not None else None):
+            resp = _error(415, "unsupported-media-type", "send the body as JSON, with the header "
+                          "Content-Type: application/json (charset, if given, utf-8)")
+            await resp(scope, receive, send)
+            return
+        chunks, more = [], True
+        while more:
+            msg = await receive()
+            if msg["type"] != "http.request":  # the client went away
+                return
+            chunks.append(msg.get("body", b""))
+            more = msg.get("more_body", False)
+        body = b"".join(chunks)
+        if json_too_deep(body, self.max_depth):
+            resp = _error(422, "too-deep", f"the body nests arrays and objects more than "
+                          f"{self.max_depth} deep; an envelope needs 3 (a list of them 4)")
+            await resp(scope, receive, send)
+            return
+        replayed = False
+
+        async def replay() -> Any:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list",
+            dict: "an object"}.get(type(value), type(value).__name__)
+
+
 async def _json_body(request: Request) -> Any:
     body = await request.body()
     try:
         return json.loads(body)
+    except RecursionError:  # not reached past _JsonGuard; kept so no path can answer 500
+        raise _Refusal(422, "too-deep", "the body nests arrays and objects too deep") from None
     except ValueError as exc:
         raise _Refusal(422, "invalid-request", f"the body is not JSON: {exc}") from exc
+
+
+_ENVELOPE: dict[str, Any] = {
+    "type": "object", "description": "a DSSE envelope",
+    "required": ["payload", "payloadType", "signatures"], "additionalProperties": False,
+    "properties": {"payload": {"type": "string", "description": "base64 of the canonical record"},
+                   "payloadType": {"type": "string"},
+                   "signatures": {"type": "array", "minItems": 1, "items": {
+                       "type": "object", "required": ["sig"], "additionalProperties": False,
+                       "properties": {"keyid": {"type": "string"}, "sig": {"type": "string"}}}}}}
+_ENVELOPES: dict[str, Any] = {"oneOf": [_ENVELOPE, {"type": "array", "items": _ENVELOPE, "minItems": 1,
+                                                    "maxItems": Settings.max_batch}]}
+
+
+def _body_doc(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 
 
 def _ip(request: Request) -> str:

@@ -110,7 +110,10 @@ async function loadOverview() {
   for (const name of o.plots.filter((n) => n.endsWith(".svg"))) {
     plots.append(el("img", { src: "analysis/" + encodeURIComponent(name), alt: name }));
   }
-  if (!plots.children.length) plots.append(el("p", { class: "muted" }, "No analysis in this workspace (run `detente analyze compare`)."));
+  // Show only what this workspace holds: no analysis tab without an analysis, no negotiation tab
+  // without proposals.
+  $('nav button[data-tab="analysis"]').hidden = !plots.children.length;
+  $('nav button[data-tab="negotiation"]').hidden = !o.proposals.length;
 }
 
 async function loadFindings() {
@@ -297,7 +300,7 @@ async function main() {
   $("#at-form").addEventListener("submit", (ev) => { ev.preventDefault(); loadFindings(); });
   await loadOverview();
   await Promise.all([state.overview.checkpoint ? loadFindings() : null, loadMap(), loadTimeline(),
-    state.overview.checkpoint ? loadNegotiation() : null]);
+    state.overview.checkpoint && state.overview.proposals.length ? loadNegotiation() : null]);
   document.body.dataset.ready = "true";
 }
 main().catch((e) => { $("#log-line").textContent = "error: " + e.message; document.body.dataset.ready = "error"; });
