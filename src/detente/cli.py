@@ -515,9 +515,12 @@ def report_cmd(
     at: Annotated[str, typer.Option("--at", help="Evaluate at this date (YYYY-MM-DD).")],
     out_file: Annotated[Path, typer.Option("--out", help="FILE.html, or FILE.pdf (printed by Chromium).")],
     agreement: Annotated[list[Path], typer.Option(
-        help="Agreement to report on (repeatable; default: the adopted ones, else the 2022 scenario).")
+        help="Agreement to report on (repeatable; default: the workspace's adopted agreements).")
     ] = [],  # noqa: B006
     known_at: KnownAtOpt = None,
+    public: Annotated[bool, typer.Option(
+        "--public", help="The public edition: no sites, items or explanations from disclosed records.")
+    ] = False,
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -529,7 +532,8 @@ def report_cmd(
         when = parse_at(at)
         known = _parse_known_at(known_at)
         ags = [load_agreement(f) for f in agreement] or None
-        path, rep = write_report(workspace, when, out_file, agreements=ags, known_at=known, db_url=db)
+        path, rep = write_report(workspace, when, out_file, agreements=ags, known_at=known, db_url=db,
+                                 public=public)
     except DetenteError as exc:
         fail(exc, as_json, code=2)
     if as_json:
@@ -566,7 +570,7 @@ def serve_cmd(
 def dashboard_cmd(
     workspace: WorkspaceOpt,
     agreement: Annotated[list[Path], typer.Option(
-        help="Agreement to evaluate (repeatable; default: the adopted ones, else the 2022 scenario).")
+        help="Agreement to evaluate (repeatable; default: the workspace's adopted agreements).")
     ] = [],  # noqa: B006
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8080,

@@ -22,7 +22,7 @@ from detente.log.note import (
     verify_cosignature,
 )
 from detente.log.transparency import TransparencyLog
-from detente.log.witness import Witness
+from detente.log.witness import Witness, WitnessState
 from detente.envelope.record import make_record
 
 from .conftest import FIXED_NOW, WITNESS_TIME, LogEnv, fixed_clock
@@ -57,7 +57,7 @@ def test_witness_cosigns_as_the_log_grows_and_remembers(env: LogEnv) -> None:
         _grow(env, log, n)
         w = env.witness("US")  # a fresh instance each time: the state lives on disk
         before = w.state()
-        assert (before is None) == (step == 0)
+        assert (before == WitnessState(0, None)) == (step == 0)  # new: the empty tree
         scp = collect_cosignatures(log, {"US": w})
         size = log.size()
         assert scp.checkpoint.size == size
@@ -226,7 +226,7 @@ def test_first_checkpoint_needs_no_proof(env: LogEnv) -> None:
     w = env.witness("US")
     with pytest.raises(ProofError):
         w.add_checkpoint(0, [hashlib.sha256(b"x").digest()], log.latest().encode())
-    assert w.state() is None
+    assert w.state() == WitnessState(0, None)
 
 
 def test_witness_state_of_another_log_is_refused(env: LogEnv, tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ inclusion proof against a named, signed checkpoint), the clause, and a plain exp
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from detente.compliance.details import Details, Divergence
@@ -64,6 +64,19 @@ class Finding:
     legal: str | None = None
     hypothetical: bool = False
     details: Details | None = None
+
+    def public(self) -> Finding:
+        """What anyone may see of this finding: its status, the value and the bound, the clause,
+        the legal consequence, and the evidence as log entries with their proofs. Not the sites,
+        the items, the details or the explanation: they come from record bodies (committed
+        declarations disclosed to the parties, inspection openings), which observers never see
+        (docs/service.md, "Who sees what")."""
+        measured = (f", {self.value:,} {self.unit} against a bound of {self.bound:,}"
+                    if self.value is not None and self.bound is not None else "")
+        text = (f"{self.party}, {self.reading}: {self.status.replace('_', ' ')}{measured}. The sites, "
+                "items and explanation behind this finding are shown to the parties only.")
+        return replace(self, explanation=text, sites=(), items=(), details=None,
+                       evidence=tuple(replace(e, role=e.kind) for e in self.evidence))
 
     @property
     def divergence(self) -> tuple[Divergence, ...]:

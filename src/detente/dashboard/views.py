@@ -1,8 +1,10 @@
 """What the dashboard shows, as plain JSON built from a workspace: the public view.
 
-Everything here is what the agreement lets anyone see (issue 6's observer view): checkpoints and
-the keys that sign them, record metadata (index, kind, author, time), sites and their locations,
-findings with their evidence as leaf hashes and inclusion proofs, and the analysis plots. No record
+Everything here is what anyone may see (docs/service.md, "Who sees what"): checkpoints and the
+keys that sign them, record metadata (index, kind, author, time), the agreements' sites and their
+locations, findings as status, value and bound with their evidence as leaf hashes and inclusion
+proofs (`Finding.public`: never the sites, items or explanations drawn from disclosed records),
+and the analysis plots. No record
 body leaves through these views: a leaf hash and its proof are enough for the page to check that the
 log committed to the entry a finding cites, and the page checks the checkpoint's signature itself.
 """
@@ -97,12 +99,12 @@ class Dashboard:
             return {"at": at.isoformat(), "findings": [], "checkpoint": None}
         res = check(self.agreements, log, at, hypothetical=True, disclosed=read_disclosed(self.ws.disclosed))
         return {"at": at.isoformat(), "checkpoint": res.checkpoint,
-                "findings": [f.to_json() for f in res.findings]}
+                "findings": [f.public().to_json() for f in res.findings]}
 
     def negotiation(self, at: dt.date) -> dict[str, Any]:
         """The workspace's proposals compared, and what each would change on the log's postures
         (empty when it tracks none)."""
-        return negotiation_view(self.ws, at) or {"diffs": [], "impacts": []}
+        return negotiation_view(self.ws, at, public=True) or {"diffs": [], "impacts": []}
 
     def map(self) -> dict[str, Any]:
         sites: dict[str, dict[str, Any]] = {}

@@ -34,6 +34,11 @@ class Impact:
             })
         return out
 
+    def public(self) -> Impact:
+        """The impact as anyone may see it: per party and rule, status, value and bound, and the
+        remedy in aggregate terms; no sites or items (`Finding.public`)."""
+        return Impact(self.proposal, self.at, tuple(f.public() for f in self.findings))
+
     def to_json(self) -> dict[str, Any]:
         return {"proposal": self.proposal.id, "title": self.proposal.title, "at": self.at.isoformat(),
                 "checkpoint": self.findings[0].checkpoint if self.findings else None,

@@ -33,11 +33,13 @@ def counterpart_pairs(proposals: Sequence[Agreement]) -> list[tuple[Agreement, A
     return out
 
 
-def negotiation_view(ws: Workspace, at: dt.date) -> dict[str, Any] | None:
+def negotiation_view(ws: Workspace, at: dt.date, *, public: bool = False) -> dict[str, Any] | None:
     """Each draft against its counterpart, and each text's impact on the log at `at`; None when
-    the workspace tracks no proposals (or its log is empty: there is no posture to weigh)."""
+    the workspace tracks no proposals (or its log is empty: there is no posture to weigh).
+    `public`: impacts without the sites and items behind them (`Impact.public`)."""
     proposals = ws.proposals()
     if not proposals or not ws.log(writable=False).size():
         return None
+    impacts = [impact(p, ws, at) for p in proposals]
     return {"diffs": [diff(a, b).to_json() for a, b in counterpart_pairs(proposals)],
-            "impacts": [impact(p, ws, at).to_json() for p in proposals]}
+            "impacts": [(i.public() if public else i).to_json() for i in impacts]}

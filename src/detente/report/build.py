@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +70,8 @@ class Report:
     analysis: dict[str, Any] | None
     plots: dict[str, Path] = field(default_factory=dict)
     negotiation: dict[str, Any] | None = None
+    #: The public edition: no item-level detail (`Finding.public`).
+    public: bool = False
 
 
 def build_report(
@@ -79,9 +81,14 @@ def build_report(
     agreements: Sequence[Agreement] | None = None,
     known_at: dt.datetime | None = None,
     analysis_dir: Path | None = None,
+    public: bool = False,
 ) -> Report:
     """Evaluate `agreements` (default: the workspace's adopted agreements) at `at`, with the
-    proposals the workspace tracks and the analysis it holds, and nothing else."""
+    proposals the workspace tracks and the analysis it holds, and nothing else.
+
+    `public`: the edition anyone may read (docs/service.md, "Who sees what"): findings as status,
+    value, bound and evidence, without the sites, items and explanations drawn from disclosed
+    records, and inspections without their sites."""
     from detente.log.trust import operator_verifier
 
     log = ws.log(writable=False)
@@ -98,6 +105,10 @@ def build_report(
     # one evaluation of them all: one read of the log, one checkpoint behind every finding
     result = check(agreements, log, at, known_at=known_at, hypothetical=True, disclosed=disclosed)
     checkpoint = result.checkpoint
+    if public:
+        result = replace(result, findings=tuple(f.public() for f in result.findings),
+                         inspections=tuple({**c, "site": None, "pool": [], "seed": None}
+                                           for c in result.inspections))
     sections = []
     for ag in agreements:
         stage = ag.stage_at(at)
@@ -110,7 +121,7 @@ def build_report(
     all_findings = list(result.findings)
     cosigners = _cosigners(SignedCheckpoint.parse(checkpoint["note"]), log.registry)
     analysis, plots = _analysis(ws, analysis_dir)
-    negotiation = negotiation_view(ws, at)
+    negotiation = negotiation_view(ws, at, public=public)
     return Report(
         origin=log.registry.origin,
         at=at,
@@ -127,6 +138,7 @@ def build_report(
         analysis=analysis,
         plots=plots,
         negotiation=negotiation,
+        public=public,
     )
 
 

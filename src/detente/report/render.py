@@ -89,11 +89,13 @@ def write_report(
     agreements: Sequence[Agreement] | None = None,
     known_at: dt.datetime | None = None,
     db_url: str | None = None,
+    public: bool = False,
 ) -> tuple[Path, Report]:
     """Build, render and write the report; `.pdf` prints through Chromium, anything else is HTML."""
     if out.suffix.lower() not in (".html", ".htm", ".pdf"):
         raise ConfigError(f"--out {out}: write FILE.html or FILE.pdf")
-    report = build_report(Workspace.open(workspace, db_url), at, agreements=agreements, known_at=known_at)
+    report = build_report(Workspace.open(workspace, db_url), at, agreements=agreements, known_at=known_at,
+                          public=public)
     html = render_html(report)
     if out.suffix.lower() == ".pdf":
         to_pdf(html, out)

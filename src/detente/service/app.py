@@ -324,14 +324,16 @@ def create_app(ws: Workspace, settings: Settings = Settings(), *, dashboard: boo
     # -- findings and state: public --------------------------------------------------------------
 
     @app.get(f"{API}/findings", tags=["compliance"])
-    def findings(_: Caller, at: dt.date, hypothetical: bool = True) -> dict[str, Any]:
+    def findings(p: Caller, at: dt.date, hypothetical: bool = True) -> dict[str, Any]:
         """Findings at `at` for the adopted agreements (proposals hypothetically unless told not to)."""
         if not log.size():
             return {"at": at.isoformat(), "findings": []}
         res = check(ws.agreements(), log, at, hypothetical=hypothetical,
                     disclosed=read_disclosed(ws.disclosed))
+        # the parties see the items behind each finding; anyone else the public view
+        full = p is not None and bool(p.roles & {Role.DECLARANT, Role.INSPECTOR})
         return {"at": at.isoformat(), "checkpoint": res.checkpoint,
-                "findings": [f.to_json() for f in res.findings]}
+                "findings": [(f if full else f.public()).to_json() for f in res.findings]}
 
     @app.get(f"{API}/state", tags=["compliance"])
     def state(_: Caller, at: dt.date) -> dict[str, Any]:
