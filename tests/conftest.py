@@ -17,10 +17,10 @@ import pytest
 
 from detente.envelope.dsse import Envelope
 from detente.envelope.keys import SigningKey
+from detente.envelope.record import make_record
 from detente.envelope.verify import KeyRing
 from detente.log.note import NoteVerifier
 from detente.model.parties import Party, PartyKey, Registry, Role
-from detente.envelope.record import make_record
 
 ORIGIN = "detente.test/log"
 OPERATOR_NAME = "log.detente.test"

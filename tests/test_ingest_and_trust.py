@@ -14,6 +14,7 @@ import pytest
 from detente.envelope.canonical import canonicalize
 from detente.envelope.dsse import sign
 from detente.envelope.keys import SigningKey
+from detente.envelope.record import make_record
 from detente.errors import RecordRefused
 from detente.log.admission import admit
 from detente.log.bundle import export_bundle, verify_bundle, verify_store
@@ -22,7 +23,6 @@ from detente.log.ingest import ParallelIngestor
 from detente.log.receipt import Receipt, verify_receipt
 from detente.model.parties import Role
 from detente.model.records import payload_type
-from detente.envelope.record import make_record
 from detente.workspace import Workspace
 
 NOW = datetime(2026, 11, 22, 12, 0, 0, tzinfo=UTC)

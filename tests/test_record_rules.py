@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from detente.envelope.record import make_record
 from detente.errors import RecordRefused
 from detente.log.admission import Admitted
 from detente.log.transparency import RecordRule
 from detente.model.parties import Role
-from detente.envelope.record import make_record
 from detente.workspace import Workspace
 
 NOW = datetime(2022, 3, 1, 12, 0, 0, tzinfo=UTC)

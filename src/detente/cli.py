@@ -16,10 +16,10 @@ from detente.analysis import cli as analysis_cli
 from detente.cliutil import DbOpt, JsonOpt, WorkspaceOpt, err, fail, out, parse_at
 from detente.cliutil import emit as _emit
 from detente.codec import b64
+from detente.desk import cli as inspection_cli
 from detente.envelope.keys import SigningKey, read_private_key, write_private_key
 from detente.errors import DetenteError, RecordRefused
 from detente.fsutil import atomic_write, mkdir_with_mode
-from detente.desk import cli as inspection_cli
 from detente.log.bundle import export_bundle, verify_bundle, verify_store
 from detente.log.receipt import Receipt
 from detente.log.trust import operator_verifier

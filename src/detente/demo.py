@@ -26,13 +26,13 @@ from rich.table import Table
 from detente.agreement.loader import load_agreement
 from detente.codec import b64
 from detente.compliance.check import check, read_disclosed
+from detente.desk import Desk, disclose, open_log
+from detente.envelope.record import make_record
 from detente.errors import ConfigError, RecordRefused
 from detente.fsutil import mkdir_with_mode
-from detente.desk import Desk, disclose, open_log
 from detente.log.bundle import export_bundle, verify_bundle
 from detente.log.cosign import collect_cosignatures
 from detente.model.parties import Role
-from detente.envelope.record import make_record
 from detente.render import print_findings
 from detente.scenarios import agreement_files, declaration_bodies, proposal_files
 from detente.workspace import Workspace

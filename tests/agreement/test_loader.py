@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from detente.agreement import model as m
 from detente.agreement.loader import load_agreement
+from detente.agreement.model import Capability, Counted
 from detente.errors import AgreementError
 
 SCENARIO = Path(__file__).parents[2] / "src/detente/scenarios/2022/agreements"
@@ -270,7 +270,7 @@ def test_include_shares_definitions_and_refuses_a_conflict(tmp_path: Path) -> No
     assert set(ag.sites) == {"a"}  # sites of non-parties in a shared file are left out
     assert ag.zones["box"].geometry.area == 100
     (ob,) = ag.obligations
-    assert isinstance(ob, m.Counted)
+    assert isinstance(ob, Counted)
     assert ob.readings[0].select.text == "500 <= range_km <= 5500"
     exc = refused(tmp_path, """\
         include: [vocab.yaml]
@@ -404,14 +404,14 @@ def test_readings_partial_and_full(tmp_path: Path) -> None:
           US: {reading: "deployed only", select: 'category == "ICBM" and deployed'}
     """
     (ob,) = load_agreement(write(tmp_path, body)).obligations
-    assert isinstance(ob, m.Counted)
+    assert isinstance(ob, Counted)
     # RU has not said how it reads the rule: the agreed text stays, as RU's reading
     assert [r.by for r in ob.readings] == [None, "US"]
     assert ob.readings[1].max == 10
     assert ob.readings[1].select.text.endswith("and deployed")
     body += "      RU: {reading: \"as written\", max: 12}\n"
     (ob,) = load_agreement(write(tmp_path, body)).obligations
-    assert isinstance(ob, m.Counted)
+    assert isinstance(ob, Counted)
     assert [r.by for r in ob.readings] == ["US", "RU"]
     assert ob.readings[1].select.text == 'category == "ICBM"'
     assert ob.readings[1].max == 12
@@ -439,17 +439,17 @@ def test_shipped_agreements_load() -> None:
     ns = ags["new-start"]
     assert ns.stage_at(dt.date(2022, 3, 1)) == "in-force"
     launchers = ns.obligation("launchers")
-    assert isinstance(launchers, m.Counted)
+    assert isinstance(launchers, Counted)
     assert [(r.by, r.max) for r in launchers.readings] == [("US", 800), ("RU", 800)]
     warheads = ns.obligation("deployed-warheads")
-    assert isinstance(warheads, m.Counted)
+    assert isinstance(warheads, Counted)
     assert warheads.readings[0].sum == "warheads"
     assert [c for _, c in warheads.readings[0].counting] == [1]
     for pid in ("aegis-ashore-transparency", "ukraine-non-deployment", "inf-range-ban"):
         assert ags[pid].stage_at(dt.date(2022, 3, 1)) == "proposed"
     aegis = ags["aegis-ashore-transparency"]
     cap = aegis.obligation("aegis-launchers-not-tomahawk-capable")
-    assert isinstance(cap, m.Capability)
+    assert isinstance(cap, Capability)
     assert "Tomahawk" in cap.banned_categories
     assert "SM-3" not in cap.banned_categories
     assert {"deveselu", "redzikowo"} <= set(aegis.sites)

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from detente.analysis.sites import Site, load_sites, sites_from_records
-from detente.scenarios import sites_file
 from detente.errors import ConfigError
+from detente.scenarios import sites_file
 
 FIXTURE = Path(__file__).with_name("sites.yaml")
 

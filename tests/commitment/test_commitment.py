@@ -19,9 +19,6 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from detente.codec import b64, unb64
-from detente.envelope.canonical import canonicalize
-from detente.errors import CanonicalizationError, ProofError
-from detente.log import commitment as cm
 from detente.commitment import (
     LEAF_PREFIX,
     SCHEME,
@@ -31,6 +28,9 @@ from detente.commitment import (
     verify_full,
     verify_opening,
 )
+from detente.envelope.canonical import canonicalize
+from detente.errors import CanonicalizationError, ProofError
+from detente.log import commitment as cm
 from detente.log.merkle import EMPTY_ROOT, MemoryTree, leaf_hash, root_of
 
 PROPS = settings(max_examples=40, deadline=None)

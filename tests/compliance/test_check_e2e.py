@@ -20,13 +20,13 @@ from detente.agreement.loader import load_agreement
 from detente.cli import app
 from detente.compliance.check import CheckResult, check
 from detente.compliance.findings import Finding
+from detente.envelope.record import make_record
 from detente.errors import ProofError, RecordRefused
 from detente.log.merkle import leaf_hash, verify_inclusion
 from detente.log.note import open_checkpoint
 from detente.log.transparency import TransparencyLog
 from detente.log.trust import operator_verifier
 from detente.model.parties import Role
-from detente.envelope.record import make_record
 from detente.workspace import Workspace
 
 ORIGIN = "detente.test/compliance"

@@ -9,9 +9,9 @@ from typing import Any
 
 from compliance.helpers import utc
 from detente.compliance.projection import Projection
+from detente.envelope.dsse import Envelope
 from detente.envelope.record import read_records
 from detente.model.records import LoggedRecord
-from detente.envelope.dsse import Envelope
 
 
 def rec(index: int, kind: str, author: str, signed_at: dt.datetime, body: dict[str, Any]) -> Record:

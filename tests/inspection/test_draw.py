@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from detente.agreement.weights import WeightError, weight_units
-from detente.inspection import draw as d
+from detente.inspection import draw
 
 R_INSPECTING = bytes(range(32))
 R_INSPECTED = bytes(range(32, 64))
@@ -21,15 +21,15 @@ KINDS = {"chernyakhovsk": "missile-brigade", "kamyshlov": "missile-brigade", "mo
 
 def test_vector() -> None:
     """Recompute these in any language from docs/inspections.md."""
-    assert d.commitment("US-2022-02", "US", R_INSPECTING).hex() == (
+    assert draw.commitment("US-2022-02", "US", R_INSPECTING).hex() == (
         "3610a800119e6e09f73ca1ba8d489128f88e1fe71b71be5ed39550ee43404f9e")
-    seed = d.seed(R_INSPECTING, R_INSPECTED)
+    seed = draw.seed(R_INSPECTING, R_INSPECTED)
     assert seed.hex() == "fdeab9acf3710362bd2658cdc9a29e8f9c757fcf9811603a8c447cd1d9151108"
-    pool = d.Pool.build(KINDS, {"test-site": 0.5})
+    pool = draw.Pool.build(KINDS, {"test-site": 0.5})
     assert pool.sites == ("chernyakhovsk", "kamyshlov", "kapustin-yar", "mozdok", "shuya")
     assert pool.weights == (1_000_000, 1_000_000, 500_000, 1_000_000, 1_000_000)
-    assert d.draw(seed, pool) == ("chernyakhovsk",)
-    assert d.draw(seed, pool, 5) == ("chernyakhovsk", "kamyshlov", "mozdok", "shuya", "kapustin-yar")
+    assert draw.draw(seed, pool) == ("chernyakhovsk",)
+    assert draw.draw(seed, pool, 5) == ("chernyakhovsk", "kamyshlov", "mozdok", "shuya", "kapustin-yar")
 
 
 def reference_draw(seed: bytes, sites: list[str], weights: list[int], count: int) -> list[str]:
@@ -61,19 +61,19 @@ def reference_draw(seed: bytes, sites: list[str], weights: list[int], count: int
 def test_matches_the_documented_sampler(seed: bytes, weights: list[int], data: st.DataObject) -> None:
     sites = [f"s{i:02d}" for i in range(len(weights))]
     count = data.draw(st.integers(1, len(sites)))
-    pool = d.Pool(tuple(sites), tuple(weights))
-    got = d.draw(seed, pool, count)
+    pool = draw.Pool(tuple(sites), tuple(weights))
+    got = draw.draw(seed, pool, count)
     assert list(got) == reference_draw(seed, sites, weights, count)
     assert len(set(got)) == count  # without replacement
 
 
 def test_frequencies_follow_the_weights() -> None:
     """20,000 seeds: the observed counts fit the weights (chi-square; p < 1e-6 would fail)."""
-    pool = d.Pool.build(KINDS, {"test-site": 0.5, "missile-brigade": 2})
+    pool = draw.Pool.build(KINDS, {"test-site": 0.5, "missile-brigade": 2})
     n = 20_000
     counts = dict.fromkeys(pool.sites, 0)
     for i in range(n):
-        counts[d.draw(hashlib.sha256(i.to_bytes(4, "big")).digest(), pool)[0]] += 1
+        counts[draw.draw(hashlib.sha256(i.to_bytes(4, "big")).digest(), pool)[0]] += 1
     total = sum(pool.weights)
     expected = [n * w / total for w in pool.weights]
     p = stats.chisquare([counts[s] for s in pool.sites], expected).pvalue
@@ -81,20 +81,20 @@ def test_frequencies_follow_the_weights() -> None:
 
 
 def test_commitment_binds_inspection_and_party() -> None:
-    base = d.commitment("I-1", "US", R_INSPECTING)
-    assert d.commitment("I-2", "US", R_INSPECTING) != base
-    assert d.commitment("I-1", "RU", R_INSPECTING) != base
-    assert d.check_reveal("I-1", "US", R_INSPECTING, base)
-    assert not d.check_reveal("I-1", "RU", R_INSPECTING, base)  # a copied commitment does not open
-    assert not d.check_reveal("I-1", "US", R_INSPECTED, base)
-    assert not d.check_reveal("I-1", "US", b"short", base)
+    base = draw.commitment("I-1", "US", R_INSPECTING)
+    assert draw.commitment("I-2", "US", R_INSPECTING) != base
+    assert draw.commitment("I-1", "RU", R_INSPECTING) != base
+    assert draw.check_reveal("I-1", "US", R_INSPECTING, base)
+    assert not draw.check_reveal("I-1", "RU", R_INSPECTING, base)  # a copied commitment does not open
+    assert not draw.check_reveal("I-1", "US", R_INSPECTED, base)
+    assert not draw.check_reveal("I-1", "US", b"short", base)
     # the separator: ("I-1", "US") and ("I-1\0U", "S") would collide without it; NUL is refused
-    with pytest.raises(d.DrawError):
-        d.commitment("I-1\x00U", "S", R_INSPECTING)
+    with pytest.raises(draw.DrawError):
+        draw.commitment("I-1\x00U", "S", R_INSPECTING)
 
 
 def test_seed_order_is_fixed() -> None:
-    assert d.seed(R_INSPECTING, R_INSPECTED) != d.seed(R_INSPECTED, R_INSPECTING)
+    assert draw.seed(R_INSPECTING, R_INSPECTED) != draw.seed(R_INSPECTED, R_INSPECTING)
 
 
 @pytest.mark.parametrize("w", [-1, "nan", "inf", 0.0000001, "x"])
@@ -104,7 +104,7 @@ def test_bad_weights(w: object) -> None:
 
 
 def test_pool_without_weight_is_refused() -> None:
-    with pytest.raises(d.DrawError, match="empty"):
-        d.Pool.build({"a": "k"}, {"k": 0})
-    with pytest.raises(d.DrawError):
-        d.draw(b"\x00" * 32, d.Pool(("a",), (1,)), 2)
+    with pytest.raises(draw.DrawError, match="empty"):
+        draw.Pool.build({"a": "k"}, {"k": 0})
+    with pytest.raises(draw.DrawError):
+        draw.draw(b"\x00" * 32, draw.Pool(("a",), (1,)), 2)

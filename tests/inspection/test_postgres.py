@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from detente.errors import RecordRefused
 from detente.desk import Desk, open_log, project
+from detente.errors import RecordRefused
 from inspection.conftest import Round, make_round
 from pg import TestPostgres
 

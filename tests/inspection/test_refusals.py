@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 
 from detente.codec import b64
-from detente.errors import RecordRefused
-from detente.inspection import draw as d
-from detente.desk import Desk, open_log, project
 from detente.commitment import Opening
+from detente.desk import Desk, open_log, project
 from detente.envelope.record import make_record
+from detente.errors import RecordRefused
+from detente.inspection import draw
 from inspection.conftest import Round
 
 AG = "aegis-ashore-transparency"
@@ -76,7 +76,7 @@ def test_reveal_not_matching_its_commitment(rnd: Round) -> None:
     rnd.us.request(AG, US_OB, "US-D", "joint-random", arrive(rnd))
     rnd.us.commit("US-D")
     rnd.ru.commit("US-D")
-    other = d.commitment("US-D", "RU", b"\x01" * 32)
+    other = draw.commitment("US-D", "RU", b"\x01" * 32)
     assert other  # a value that is not RU's committed one
     refused(rnd, "reveal-mismatch",
             lambda: rnd.ru.append("inspection-reveal", {"inspection": "US-D", "value": (b"\x01" * 32).hex()}),

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from detente.desk import countersigned_report, project
 from detente.envelope.dsse import parse_envelope
 from detente.envelope.verify import KeyRing, verify_record
-from detente.inspection import draw as d
-from detente.desk import countersigned_report, project
+from detente.inspection import draw
 from inspection.conftest import Round
 
 AG = "aegis-ashore-transparency"
@@ -55,7 +55,7 @@ def test_united_states_visits_by_choice_and_by_draw(rnd: Round) -> None:
     # anyone recomputes the draw from the two logged reveals
     r_us = bytes.fromhex(str(case.reveals["US"][1].body["value"]))
     r_ru = bytes.fromhex(str(case.reveals["RU"][1].body["value"]))
-    assert case.site == d.draw(d.seed(r_us, r_ru), case.pool)[0]
+    assert case.site == draw.draw(draw.seed(r_us, r_ru), case.pool)[0]
     rnd.later(hours=72)
     rnd.ru.open_records("US-2022-02")
     rnd.later(hours=4)

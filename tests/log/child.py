@@ -33,10 +33,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from detente.envelope.record import make_record
 from detente.log.bundle import verify_bundle
 from detente.log.cosign import collect_cosignatures
 from detente.log.store import StoredEntry
-from detente.envelope.record import make_record
 from detente.workspace import Workspace
 
 NOW = datetime(2022, 3, 1, 12, 0, 0, tzinfo=UTC)  # the log's clock and every record's signed_at

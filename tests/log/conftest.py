@@ -21,12 +21,12 @@ import psycopg
 import pytest
 
 from detente.envelope.keys import SigningKey
+from detente.envelope.record import make_record
 from detente.log.note import NoteVerifier
 from detente.log.sqlstore import SQLStore, sqlite_url
 from detente.log.transparency import TransparencyLog
 from detente.log.witness import Witness
 from detente.model.parties import Role
-from detente.envelope.record import make_record
 from detente.workspace import DB_FILE, Workspace
 from pg import TestPostgres
 

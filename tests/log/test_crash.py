@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
+from detente.envelope.record import make_record
 from detente.log.bundle import verify_store
 from detente.log.cosign import collect_cosignatures
 from detente.log.receipt import Receipt, verify_receipt
-from detente.envelope.record import make_record
 from detente.workspace import Workspace
 
 from .conftest import FIXED_NOW, LogEnv, fixed_clock

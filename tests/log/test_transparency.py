@@ -12,13 +12,13 @@ from itertools import pairwise
 import pytest
 
 from detente.envelope.dsse import MAX_ENVELOPE_BYTES
+from detente.envelope.record import make_record
 from detente.errors import DetenteError, NoteError, ProofError, RecordRefused
 from detente.log.admission import Policy
 from detente.log.bundle import verify_store
 from detente.log.merkle import leaf_hash, root_of, verify_consistency, verify_inclusion
 from detente.log.note import NoteVerifier, SignedCheckpoint
 from detente.log.receipt import Receipt, verify_receipt
-from detente.envelope.record import make_record
 
 from .conftest import FIXED_NOW, LogEnv
 

@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 
 from detente.agreement.loader import load_agreement
 from detente.cli import app
+from detente.envelope.record import make_record
 from detente.errors import ConfigError
 from detente.log.merkle import verify_inclusion
-from detente.envelope.record import make_record
 from detente.report.build import build_report
 from detente.report.render import find_chromium, render_html, write_report
 from detente.scenarios import agreement_files

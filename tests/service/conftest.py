@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 
 from detente.codec import b64
 from detente.envelope.keys import SigningKey, read_private_key
-from detente.model.parties import Role
 from detente.envelope.record import make_record
+from detente.model.parties import Role
 from detente.scenarios import agreement_files
 from detente.service.app import Settings, create_app
 from detente.service.auth import auth_message

@@ -21,11 +21,11 @@ import pytest
 
 from detente.envelope.dsse import parse_envelope
 from detente.envelope.keys import SigningKey
+from detente.envelope.record import make_record
 from detente.errors import DetenteError, RecordRefused
 from detente.log.bundle import verify_store
 from detente.log.witness import Witness
 from detente.model.parties import Role
-from detente.envelope.record import make_record
 from detente.service.client import Client
 from detente.workspace import Workspace
 

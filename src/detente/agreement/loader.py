@@ -19,8 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from detente.agreement import model as m
-from detente.agreement import schema as s
+from detente.agreement import model, schema
 from detente.agreement.selector import (
     BOOL,
     BUILTIN_NAMES,
@@ -217,21 +216,22 @@ def _validate(src: Source, root: type[BaseModel]) -> Any:
 
 
 class _Resolver:
-    def __init__(self, src: Source, doc: s.AgreementDoc, path: Path) -> None:
+    def __init__(self, src: Source, doc: schema.AgreementDoc, path: Path) -> None:
         self.src = src
         self.doc = doc
         self.dir = path.parent
-        self.attributes: dict[str, m.Attribute] = {n: m.Attribute(n, t) for n, t in CORE_ATTRIBUTES.items()}
-        self.categories: dict[str, m.Category] = {}
+        self.attributes: dict[str, model.Attribute] = {
+            n: model.Attribute(n, t) for n, t in CORE_ATTRIBUTES.items()}
+        self.categories: dict[str, model.Category] = {}
         self.named: dict[str, str] = {}
-        self.zones: dict[str, m.Zone] = {}
-        self.sites: dict[str, m.Site] = {}
+        self.zones: dict[str, model.Zone] = {}
+        self.sites: dict[str, model.Site] = {}
         self.party_ids = [p.id for p in doc.parties]
         self.host_ids = [h.id for h in doc.hosts]
         self.vocab: Vocabulary | None = None
 
     # definitions may come from several files; a name defined twice must be defined the same way
-    def add_definitions(self, src: Source, defs: s.DefinitionsDoc, base: Path_) -> None:
+    def add_definitions(self, src: Source, defs: schema.DefinitionsDoc, base: Path_) -> None:
         for name, a in defs.attributes.items():
             if name in BUILTIN_NAMES:
                 raise src.error(
@@ -241,7 +241,7 @@ class _Resolver:
                 raise src.error(
                     (*base, "attributes", name, "type"), "an enum needs its values", expected="values: [...]"
                 )
-            attr = m.Attribute(name, a.type, frozenset(a.values) if a.values else None, a.unit)
+            attr = model.Attribute(name, a.type, frozenset(a.values) if a.values else None, a.unit)
             if name in self.attributes and self.attributes[name] != attr:
                 raise src.error(
                     (*base, "attributes", name), f"attribute '{name}' is defined twice, differently", key=True
@@ -265,7 +265,7 @@ class _Resolver:
                         suggestion=_suggest(an, list(self.attributes)),
                     )
                 self._check_value(src, (*cpath, "defaults", an), an, v)
-            cat = m.Category(cname, tuple(c.attributes), dict(c.defaults))
+            cat = model.Category(cname, tuple(c.attributes), dict(c.defaults))
             if cname in self.categories and self.categories[cname] != cat:
                 raise src.error(cpath, f"category '{cname}' is defined twice, differently", key=True)
             self.categories[cname] = cat
@@ -342,7 +342,7 @@ class _Resolver:
             )
         return pid
 
-    def zone(self, src: Source, path: Path_, zid: str, z: s.ZoneDoc, base_dir: Path) -> m.Zone:
+    def zone(self, src: Source, path: Path_, zid: str, z: schema.ZoneDoc, base_dir: Path) -> model.Zone:
         from detente import geo
 
         given = [k for k in ("builtin", "geojson", "polygon") if getattr(z, k) is not None]
@@ -360,9 +360,9 @@ class _Resolver:
         except ConfigError as exc:
             field = given[0]
             raise src.error((*path, field), f"invalid zone: {exc.message}") from None
-        return m.Zone(zid, geom, z.description)
+        return model.Zone(zid, geom, z.description)
 
-    def site(self, src: Source, path: Path_, d: s.SiteDoc) -> m.Site:
+    def site(self, src: Source, path: Path_, d: schema.SiteDoc) -> model.Site:
         self.party((*path, "owner"), d.owner)
         lon, lat = d.location
         if not (-180 <= lon <= 180 and -90 <= lat <= 90):
@@ -371,7 +371,7 @@ class _Resolver:
                 f"{d.location} is not a place on Earth",
                 expected="[longitude, latitude] with -180..180, -90..90",
             )
-        site = m.Site(d.id, d.name, d.owner, d.host, d.kind, float(lon), float(lat))
+        site = model.Site(d.id, d.name, d.owner, d.host, d.kind, float(lon), float(lat))
         if d.id in self.sites and self.sites[d.id] != site:
             raise src.error((*path, "id"), f"site '{d.id}' is defined twice, differently")
         self.sites[d.id] = site
@@ -399,7 +399,7 @@ def _outside(target: Path, roots: Sequence[Path]) -> bool:
     return not any(real.is_relative_to(r) for r in roots)
 
 
-def load_agreement(path: str | Path, *, allow_outside: bool = False) -> m.Agreement:
+def load_agreement(path: str | Path, *, allow_outside: bool = False) -> model.Agreement:
     """Read, validate and resolve one agreement file. Raises AgreementError, located.
 
     `include:` may name files in the agreement's folder or below it, or the shipped scenario
@@ -409,7 +409,7 @@ def load_agreement(path: str | Path, *, allow_outside: bool = False) -> m.Agreem
     """
     p = Path(path)
     src = read_yaml(p)
-    doc: s.AgreementDoc = _validate(src, s.AgreementDoc)
+    doc: schema.AgreementDoc = _validate(src, schema.AgreementDoc)
     r = _Resolver(src, doc, p)
 
     seen = set()
@@ -424,7 +424,7 @@ def load_agreement(path: str | Path, *, allow_outside: bool = False) -> m.Agreem
     if doc.expires and doc.entry_into_force and doc.expires <= doc.entry_into_force:
         raise src.error(("expires",), "expires before it enters into force")
 
-    includes: list[tuple[Source, s.IncludeDoc, Path]] = []
+    includes: list[tuple[Source, schema.IncludeDoc, Path]] = []
     roots = (p.parent.resolve(), SHIPPED)
     for i, inc in enumerate(doc.include):
         ipath = p.parent / inc
@@ -436,7 +436,7 @@ def load_agreement(path: str | Path, *, allow_outside: bool = False) -> m.Agreem
         if not ipath.is_file():
             raise src.error(("include", i), f"included file '{inc}' not found next to {p.name}")
         isrc = read_yaml(ipath)
-        includes.append((isrc, _validate(isrc, s.IncludeDoc), ipath))
+        includes.append((isrc, _validate(isrc, schema.IncludeDoc), ipath))
 
     for isrc, idoc, _ in includes:
         r.add_definitions(isrc, idoc.definitions, ("definitions",))
@@ -459,7 +459,7 @@ def load_agreement(path: str | Path, *, allow_outside: bool = False) -> m.Agreem
         r.site(src, ("sites", i), sd)
 
     ids = [o.id for o in doc.obligations]
-    obligations: list[m.Obligation] = []
+    obligations: list[model.Obligation] = []
     for i, od in enumerate(doc.obligations):
         obligations.append(_obligation(r, ("obligations", i), od, ids))
     dup = {x for x in ids if ids.count(x) > 1}
@@ -467,14 +467,14 @@ def load_agreement(path: str | Path, *, allow_outside: bool = False) -> m.Agreem
         j = max(i for i, x in enumerate(ids) if x in dup)
         raise src.error(("obligations", j, "id"), f"obligation id '{ids[j]}' is used twice")
 
-    return m.Agreement(
+    return model.Agreement(
         id=doc.agreement,
         title=doc.title,
         file=str(p),
         files=(str(p), *(str(ip) for _, _, ip in includes)),
         legal_status=doc.legal_status,
-        parties=tuple(m.Party(x.id, x.name) for x in doc.parties),
-        hosts=tuple(m.Party(x.id, x.name) for x in doc.hosts),
+        parties=tuple(model.Party(x.id, x.name) for x in doc.parties),
+        hosts=tuple(model.Party(x.id, x.name) for x in doc.hosts),
         attributes=r.attributes,
         categories=r.categories,
         vocabulary=r.vocab or r.finish_vocabulary(),
@@ -486,11 +486,11 @@ def load_agreement(path: str | Path, *, allow_outside: bool = False) -> m.Agreem
         signed=doc.signed,
         entry_into_force=doc.entry_into_force,
         expires=doc.expires,
-        withdrawal=m.Withdrawal(doc.withdrawal.clause, doc.withdrawal.notice_days, doc.withdrawal.text)
+        withdrawal=model.Withdrawal(doc.withdrawal.clause, doc.withdrawal.notice_days, doc.withdrawal.text)
         if doc.withdrawal
         else None,
         source=_sources(doc.source),
-        unmodelled=tuple(m.Unmodelled(u.clause, u.text, u.reason, _sources(u.source))
+        unmodelled=tuple(model.Unmodelled(u.clause, u.text, u.reason, _sources(u.source))
                          for u in doc.unmodelled),
     )
 
@@ -506,7 +506,7 @@ def _numeric(r: _Resolver, path: Path_, attr: str) -> str:
 
 
 def _assumptions(
-    r: _Resolver, path: Path_, items: Sequence[s.Assumption]
+    r: _Resolver, path: Path_, items: Sequence[schema.Assumption]
 ) -> tuple[tuple[Selector, dict[str, Any]], ...]:
     out = []
     for j, a in enumerate(items):
@@ -524,11 +524,13 @@ def _assumptions(
     return tuple(out)
 
 
-def _counting(r: _Resolver, path: Path_, items: Sequence[s.CountingRule]) -> tuple[tuple[Selector, int], ...]:
+def _counting(
+    r: _Resolver, path: Path_, items: Sequence[schema.CountingRule]
+) -> tuple[tuple[Selector, int], ...]:
     return tuple((r.selector((*path, j, "where"), c.where), c.counts_as) for j, c in enumerate(items))
 
 
-def _obligation(r: _Resolver, path: Path_, od: Any, ids: list[str]) -> m.Obligation:
+def _obligation(r: _Resolver, path: Path_, od: Any, ids: list[str]) -> model.Obligation:
     src = r.src
     parties = tuple(r.party((*path, "parties", j), x) for j, x in enumerate(od.parties or [])) or tuple(
         r.party_ids
@@ -553,7 +555,7 @@ def _obligation(r: _Resolver, path: Path_, od: Any, ids: list[str]) -> m.Obligat
                     expected="the id of an obligation in this agreement",
                     suggestion=_suggest(c.reciprocal, ids),
                 )
-        conds.append(m.Condition(c.reciprocal, c.after, c.before, c.note))
+        conds.append(model.Condition(c.reciprocal, c.after, c.before, c.note))
     for pid in od.interpretations:
         r.party((*path, "interpretations", pid), pid)
     common = dict(
@@ -579,7 +581,7 @@ def _obligation(r: _Resolver, path: Path_, od: Any, ids: list[str]) -> m.Obligat
                 )
             _check_sites(r, (*path, "sites"), od.sites or [])
         base_sum = _numeric(r, (*path, "sum"), od.sum) if getattr(od, "sum", None) else None
-        base = m.Reading(
+        base = model.Reading(
             by=None,
             text=od.text,
             select=r.selector((*path, "select"), od.select),
@@ -597,7 +599,7 @@ def _obligation(r: _Resolver, path: Path_, od: Any, ids: list[str]) -> m.Obligat
             if od.kind != "limit" and (it.sum is not None or it.counting or it.max is not None):
                 raise src.error(ip, f"a {od.kind} has no sum, counting or max to reinterpret")
             readings.append(
-                m.Reading(
+                model.Reading(
                     by=pid,
                     text=it.reading,
                     select=r.selector((*ip, "select"), it.select) if it.select else base.select,
@@ -616,7 +618,7 @@ def _obligation(r: _Resolver, path: Path_, od: Any, ids: list[str]) -> m.Obligat
             # every bound party has said how it reads the rule: those readings are what is evaluated;
             # while some party has not, the agreed text stays as that party's reading
             readings = readings[1:]
-        return m.Counted(
+        return model.Counted(
             **common,
             readings=tuple(readings),
             zone=getattr(od, "zone", None),
@@ -643,7 +645,7 @@ def _obligation(r: _Resolver, path: Path_, od: Any, ids: list[str]) -> m.Obligat
         banned_cats = _categories_matching(r, banned)
         if not any("can_launch" in c.defaults for c in r.categories.values()):
             raise src.error((*path, "launcher"), "no category says what it can launch (defaults: can_launch)")
-        return m.Capability(
+        return model.Capability(
             **common,
             launcher=launcher,
             banned=banned,
@@ -657,7 +659,7 @@ def _obligation(r: _Resolver, path: Path_, od: Any, ids: list[str]) -> m.Obligat
         if (od.within_days is None) == (od.advance_days is None):
             raise src.error(path, "a notification rule needs exactly one of within_days: or advance_days:")
         sel = r.selector((*path, "select"), od.select) if od.select else None
-        return m.Notify(
+        return model.Notify(
             **common, event=od.event, within_days=od.within_days, advance_days=od.advance_days, select=sel
         )
 
@@ -702,7 +704,7 @@ def _obligation(r: _Resolver, path: Path_, od: Any, ids: list[str]) -> m.Obligat
         if od.reveal_hours is not None and "joint-random" not in methods:
             raise src.error((*path, "reveal_hours"), "reveal_hours applies to joint-random selection only",
                             key=True)
-        return m.Inspection(
+        return model.Inspection(
             **common,
             inspecting=od.inspecting,
             inspected=od.inspected,
@@ -727,7 +729,7 @@ def _obligation(r: _Resolver, path: Path_, od: Any, ids: list[str]) -> m.Obligat
         except ValueError:
             raise src.error((*path, "as_of", j), f"'{md}' is not a month-day", expected="MM-DD") from None
         cut.append((mo, day))
-    return m.Exchange(**common, as_of=tuple(sorted(cut)), due_days=od.due_days)
+    return model.Exchange(**common, as_of=tuple(sorted(cut)), due_days=od.due_days)
 
 
 def _check_sites(r: _Resolver, path: Path_, sites: Sequence[str]) -> None:

@@ -30,13 +30,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from detente.agreement import model as m
+from detente.agreement.model import Agreement, Inspection
 from detente.codec import unb64
 from detente.commitment import Commitment, Opening, verify_opening
 from detente.envelope.keys import Verifier
 from detente.envelope.record import envelope_of
 from detente.errors import DetenteError, ProofError, RecordRefused
-from detente.inspection import draw as d
+from detente.inspection import draw
 from detente.model.parties import Registry
 from detente.model.records import LoggedRecord, parse_time
 
@@ -90,7 +90,7 @@ class Case:
     method: str
     request: LoggedRecord
     arrival: dt.datetime
-    pool: d.Pool
+    pool: draw.Pool
     reveal_hours: int
     site: str | None = None  # named in the request, or drawn
     commits: dict[str, tuple[bytes, LoggedRecord]] = field(default_factory=dict)
@@ -180,7 +180,7 @@ class Procedure:
     `registry` gives the keys a countersignature is checked against.
     """
 
-    def __init__(self, agreements: Mapping[str, m.Agreement], registry: Registry | None) -> None:
+    def __init__(self, agreements: Mapping[str, Agreement], registry: Registry | None) -> None:
         self.agreements = dict(agreements)
         self.registry = registry
         self.cases: dict[str, Case] = {}
@@ -282,8 +282,8 @@ class Procedure:
             raise _refuse("unknown-agreement", f"this log enforces no agreement {b['agreement']!r} "
                           f"(adopted: {known}); adopt it with `detente agreement adopt`")
         ob = next((o for o in ag.obligations if o.id == b["obligation"]), None)
-        if not isinstance(ob, m.Inspection):
-            regimes = ", ".join(o.id for o in ag.obligations if isinstance(o, m.Inspection)) or "none"
+        if not isinstance(ob, Inspection):
+            regimes = ", ".join(o.id for o in ag.obligations if isinstance(o, Inspection)) or "none"
             raise _refuse("unknown-obligation", f"{ag.id} has no inspection regime {b['obligation']!r} "
                           f"(its regimes: {regimes})")
         if step.author != ob.inspecting:
@@ -349,7 +349,7 @@ class Procedure:
         if step.signed_at > case.commit_deadline():
             raise _refuse("late", f"commitments for inspection {case.id} were due by "
                           f"{_t(case.commit_deadline())}")
-        value = d.parse_value(step.body["commitment"], "commitment")
+        value = draw.parse_value(step.body["commitment"], "commitment")
         if apply:
             case.commits[step.author] = (value, step)
 
@@ -367,16 +367,16 @@ class Procedure:
         assert deadline is not None
         if step.signed_at > deadline:
             raise _refuse("late", f"reveals for inspection {case.id} were due by {_t(deadline)}")
-        value = d.parse_value(step.body["value"], "value")
+        value = draw.parse_value(step.body["value"], "value")
         committed, at = case.commits[step.author]
-        if not d.check_reveal(case.id, step.author, value, committed):
+        if not draw.check_reveal(case.id, step.author, value, committed):
             raise _refuse("reveal-mismatch", f"the value does not open {step.author}'s commitment "
                           f"(entry {at.index}): reveal the value you committed to")
         if apply:
             case.reveals[step.author] = (value, step)
             if len(case.reveals) == 2:
-                case.seed = d.seed(case.reveals[case.inspecting][0], case.reveals[case.inspected][0])
-                case.site = d.draw(case.seed, case.pool)[0]
+                case.seed = draw.seed(case.reveals[case.inspecting][0], case.reveals[case.inspected][0])
+                case.site = draw.draw(case.seed, case.pool)[0]
 
     def _default(self, case: Case, step: LoggedRecord, apply: bool) -> None:
         self._fields(step, {"party": str})
@@ -520,7 +520,7 @@ class Procedure:
             case.refusal = step
 
 
-def _found_item(ag: m.Agreement, item: Any, k: int) -> None:
+def _found_item(ag: Agreement, item: Any, k: int) -> None:
     if not isinstance(item, dict):
         raise _refuse("malformed", f"found item {k} must be an object {{category, count, ...}}")
     extra = sorted(set(item) - {"category", "count", "identifiers", "attributes", "note"})
@@ -544,7 +544,7 @@ def _period_end(start: dt.date, per: str) -> dt.date:
     return dt.date(start.year + y, mth + 1, 1) - dt.timedelta(days=1)
 
 
-def pool_for(ag: m.Agreement, ob: m.Inspection) -> d.Pool:
+def pool_for(ag: Agreement, ob: Inspection) -> draw.Pool:
     """The sites an inspection regime may visit: its `sites`, or the inspected party's sites of
     its `site_kinds`, each weighted by its kind (joint-random `weights`)."""
     if ob.sites:
@@ -552,4 +552,4 @@ def pool_for(ag: m.Agreement, ob: m.Inspection) -> d.Pool:
     else:
         kinds = set(ob.site_kinds or ())
         chosen = {s.id: s.kind for s in ag.sites.values() if s.owner == ob.inspected and s.kind in kinds}
-    return d.Pool.build(chosen, ob.weights)
+    return draw.Pool.build(chosen, ob.weights)

@@ -39,7 +39,6 @@ from detente.fsutil import atomic_write
 from detente.log.merkle import verify_consistency
 from detente.log.note import NoteSignature, NoteVerifier, cosign, open_checkpoint
 
-
 STATE_FILE = "state.json"
 
 

@@ -8,9 +8,9 @@ was signed and the log it was written for. The last of these stops a record sign
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from collections.abc import Mapping
 from typing import Any
 
 from detente.model.parties import Role

@@ -19,7 +19,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from detente.agreement import model as m
+from detente.agreement.model import (
+    Agreement,
+    Capability,
+    Condition,
+    Counted,
+    Exchange,
+    Inspection,
+    Notify,
+    Obligation,
+)
 from detente.agreement.selector import Selector
 
 # ---------------------------------------------------------------- selectors in canonical form
@@ -95,49 +104,49 @@ def _name(node: ast.expr) -> str:
 # ---------------------------------------------------------------- what a rule is, and its terms
 
 
-def identity(ob: m.Obligation) -> tuple[Any, ...]:
+def identity(ob: Obligation) -> tuple[Any, ...]:
     """What a rule constrains: equal identities are the same rule (names and wording aside)."""
     parties = tuple(sorted(ob.parties))
-    if isinstance(ob, m.Counted):
+    if isinstance(ob, Counted):
         agreed = next((r for r in ob.readings if r.by is None), ob.readings[0])
         where = ("zone", ob.zone) if ob.zone else ("sites", tuple(sorted(ob.sites or ())))
         return (ob.kind, canonical(agreed.select), agreed.sum, where, parties)
-    if isinstance(ob, m.Capability):
+    if isinstance(ob, Capability):
         where = ("zone", ob.zone) if ob.zone else ("sites", tuple(sorted(ob.sites or ())))
         return (ob.kind, canonical(ob.launcher), canonical(ob.banned), where, parties)
-    if isinstance(ob, m.Notify):
+    if isinstance(ob, Notify):
         return (ob.kind, ob.event, canonical(ob.select), parties)
-    if isinstance(ob, m.Inspection):
+    if isinstance(ob, Inspection):
         pool = tuple(sorted(ob.sites or ())) or tuple(sorted(ob.site_kinds or ()))
         return (ob.kind, ob.inspecting, ob.inspected, pool)
-    if isinstance(ob, m.Exchange):
+    if isinstance(ob, Exchange):
         return (ob.kind, parties)
     return (ob.kind, ob.id)
 
 
-def terms(ob: m.Obligation) -> dict[str, Any]:
+def terms(ob: Obligation) -> dict[str, Any]:
     """The terms two matched rules may differ in (JSON-friendly)."""
     out: dict[str, Any] = {"conditions": sorted(_condition(c) for c in ob.conditions)}
-    if isinstance(ob, m.Counted):
+    if isinstance(ob, Counted):
         for r in ob.readings:
             key = "agreed" if r.by is None else f"{r.by} reading"
             out[key] = {"max": r.max, "select": canonical(r.select), "sum": r.sum,
                         "counting": sorted(f"{canonical(s)} counts as {n}" for s, n in r.counting),
                         "assume": sorted(f"{canonical(s)}: {sorted(v.items())}" for s, v in r.assume)}
-    elif isinstance(ob, m.Capability):
+    elif isinstance(ob, Capability):
         out["presumption"] = ob.presumption
-    elif isinstance(ob, m.Notify):
+    elif isinstance(ob, Notify):
         out["within_days"], out["advance_days"] = ob.within_days, ob.advance_days
-    elif isinstance(ob, m.Inspection):
+    elif isinstance(ob, Inspection):
         out.update(quota=f"{ob.quota_count} per {ob.quota_per}", notice_hours=ob.notice_hours,
                    selection=sorted(ob.selections),
                    weights=sorted((ob.weights or {}).items()), reveal_hours=ob.reveal_hours)
-    elif isinstance(ob, m.Exchange):
+    elif isinstance(ob, Exchange):
         out.update(as_of=sorted(f"{mo:02d}-{d:02d}" for mo, d in ob.as_of), due_days=ob.due_days)
     return out
 
 
-def _condition(c: m.Condition) -> str:
+def _condition(c: Condition) -> str:
     if c.reciprocal:
         return f"reciprocal: {c.reciprocal}"
     return f"dates: {c.after or '…'} to {c.before or '…'}"
@@ -155,8 +164,8 @@ class Change:
 
 @dataclass(frozen=True)
 class Match:
-    a: m.Obligation
-    b: m.Obligation
+    a: Obligation
+    b: Obligation
     changes: tuple[Change, ...]
 
 
@@ -172,16 +181,16 @@ class Pair:
 
 @dataclass
 class Diff:
-    a: m.Agreement
-    b: m.Agreement
+    a: Agreement
+    b: Agreement
     both: list[Match] = field(default_factory=list)
-    only_a: list[m.Obligation] = field(default_factory=list)
-    only_b: list[m.Obligation] = field(default_factory=list)
+    only_a: list[Obligation] = field(default_factory=list)
+    only_b: list[Obligation] = field(default_factory=list)
     reciprocal: list[Pair] = field(default_factory=list)
-    asymmetric: list[tuple[str, m.Obligation]] = field(default_factory=list)
+    asymmetric: list[tuple[str, Obligation]] = field(default_factory=list)
     #: Unmatched rules of A and B that constrain the same items in another way (another kind,
     #: place or set of parties): where two texts meet without saying the same thing.
-    related: list[tuple[m.Obligation, m.Obligation, str]] = field(default_factory=list)
+    related: list[tuple[Obligation, Obligation, str]] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -189,7 +198,7 @@ class Diff:
         return not (self.only_a or self.only_b or any(x.changes for x in self.both))
 
     def to_json(self) -> dict[str, Any]:
-        def ob(o: m.Obligation) -> dict[str, Any]:
+        def ob(o: Obligation) -> dict[str, Any]:
             return {"id": o.id, "kind": o.kind, "clause": o.clause, "parties": list(o.parties),
                     "text": o.text, "source": list(o.source)}
 
@@ -212,7 +221,7 @@ class Diff:
         }
 
 
-def diff(a: m.Agreement, b: m.Agreement) -> Diff:
+def diff(a: Agreement, b: Agreement) -> Diff:
     d = Diff(a, b)
     unmatched_b = list(b.obligations)
     for oa in a.obligations:
@@ -239,15 +248,15 @@ def diff(a: m.Agreement, b: m.Agreement) -> Diff:
     return d
 
 
-def symmetry(ag: m.Agreement) -> tuple[list[Pair], list[m.Obligation]]:
+def symmetry(ag: Agreement) -> tuple[list[Pair], list[Obligation]]:
     """Reciprocal pairs and one-sided rules within one agreement (two-party mirrors)."""
     pairs: list[Pair] = []
-    lone: list[m.Obligation] = []
+    lone: list[Obligation] = []
     obs = list(ag.obligations)
     everyone = set(ag.party_ids)
     for o in obs:
-        if isinstance(o, m.Inspection):
-            mirror = next((x for x in obs if isinstance(x, m.Inspection) and x.inspecting == o.inspected
+        if isinstance(o, Inspection):
+            mirror = next((x for x in obs if isinstance(x, Inspection) and x.inspecting == o.inspected
                            and x.inspected == o.inspecting), None)
             if mirror is not None:
                 if o.id < mirror.id:
@@ -274,22 +283,22 @@ def symmetry(ag: m.Agreement) -> tuple[list[Pair], list[m.Obligation]]:
     return pairs, lone
 
 
-def _items(o: m.Obligation) -> str | None:
-    if isinstance(o, m.Counted):
+def _items(o: Obligation) -> str | None:
+    if isinstance(o, Counted):
         return canonical(next((r for r in o.readings if r.by is None), o.readings[0]).select)
-    if isinstance(o, m.Capability):
+    if isinstance(o, Capability):
         return canonical(o.banned)
     return None
 
 
-def _scope(o: m.Obligation) -> str:
-    if isinstance(o, m.Counted | m.Capability):
+def _scope(o: Obligation) -> str:
+    if isinstance(o, Counted | Capability):
         where = f"zone {o.zone}" if o.zone else f"at {', '.join(o.sites)}" if o.sites else "everywhere"
         return f"{o.kind} {where}, binding {', '.join(o.parties)}"
     return o.kind
 
 
-def _related(x: m.Obligation, y: m.Obligation) -> str | None:
+def _related(x: Obligation, y: Obligation) -> str | None:
     """The same items under another kind of rule, place or set of parties."""
     ix, iy = _items(x), _items(y)
     if ix is None or ix != iy:
@@ -297,7 +306,7 @@ def _related(x: m.Obligation, y: m.Obligation) -> str | None:
     return f"both constrain the same items; {_scope(x)} against {_scope(y)}"
 
 
-def _same_but_parties(x: m.Obligation, y: m.Obligation) -> bool:
+def _same_but_parties(x: Obligation, y: Obligation) -> bool:
     return identity(x)[:-1] == identity(y)[:-1] and type(x) is type(y)
 
 
@@ -305,17 +314,17 @@ def matched_ids(d: Diff) -> Iterable[tuple[str, str]]:
     return ((x.a.id, x.b.id) for x in d.both)
 
 
-def describe(o: m.Obligation) -> str:
+def describe(o: Obligation) -> str:
     """One line for a human: what the rule constrains."""
-    if isinstance(o, m.Counted):
+    if isinstance(o, Counted):
         agreed = next((r for r in o.readings if r.by is None), o.readings[0])
         where = f" in zone {o.zone}" if o.zone else f" at {', '.join(o.sites)}" if o.sites else ""
         bound = f" ≤ {agreed.max}" if o.kind == "limit" else ""
         return f"{o.kind} `{agreed.select.text}`{where}{bound} for {', '.join(o.parties)}"
-    if isinstance(o, m.Inspection):
+    if isinstance(o, Inspection):
         return (f"inspection: {o.inspecting} inspects {o.inspected}, {o.quota_count} per {o.quota_per}, "
                 f"{' or '.join(o.selections)}")
-    if isinstance(o, m.Capability):
+    if isinstance(o, Capability):
         launcher, banned = (o.launcher.text if o.launcher else ""), (o.banned.text if o.banned else "")
         return f"capability: `{launcher}` must not fire `{banned}`"
     return f"{o.kind} for {', '.join(o.parties)}"

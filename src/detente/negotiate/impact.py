@@ -8,7 +8,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from detente.agreement import model as m
+from detente.agreement.model import Agreement, Capability, Counted, Inspection, Obligation
 from detente.compliance.check import check, read_disclosed
 from detente.compliance.findings import Finding
 from detente.workspace import Workspace
@@ -16,7 +16,7 @@ from detente.workspace import Workspace
 
 @dataclass(frozen=True)
 class Impact:
-    proposal: m.Agreement
+    proposal: Agreement
     at: dt.date
     findings: tuple[Finding, ...]
 
@@ -46,27 +46,27 @@ class Impact:
                 "clean": not any(self.by_party().values())}
 
 
-def remedy(ob: m.Obligation, f: Finding) -> str:
+def remedy(ob: Obligation, f: Finding) -> str:
     """What would bring the party into compliance, in the rule's own terms."""
     if f.status == "unverified":
         return "declare what the rule reads (holdings, their attributes, site locations) so it can be checked"
     over = (f.value or 0) - (f.bound or 0)
-    if isinstance(ob, m.Counted) and ob.kind == "zone":
+    if isinstance(ob, Counted) and ob.kind == "zone":
         where = f"zone {ob.zone}" if ob.zone else ", ".join(ob.sites or ())
         return f"move {over:,} {f.unit}(s) out of {where}, or eliminate them"
-    if isinstance(ob, m.Counted) and ob.kind == "ban":
+    if isinstance(ob, Counted) and ob.kind == "ban":
         return f"eliminate {over:,} {f.unit}(s), or convert them so they no longer match the ban"
-    if isinstance(ob, m.Counted):
+    if isinstance(ob, Counted):
         return f"reduce by {over:,} {f.unit}(s): eliminate or convert"
-    if isinstance(ob, m.Capability):
+    if isinstance(ob, Capability):
         return (f"convert {over:,} launcher(s) so they cannot fire the banned class, and have the "
                 "configuration verified by inspection, or remove them")
-    if isinstance(ob, m.Inspection):
+    if isinstance(ob, Inspection):
         return "receive the inspections requested within the quota"
     return "comply with the obligation's terms"
 
 
-def impact(proposal: m.Agreement, ws: Workspace, at: dt.date) -> Impact:
+def impact(proposal: Agreement, ws: Workspace, at: dt.date) -> Impact:
     result = check([proposal], ws.log(writable=False), at, hypothetical=True,
                    disclosed=read_disclosed(ws.disclosed))
     return Impact(proposal, at, result.findings)

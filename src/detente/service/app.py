@@ -36,10 +36,10 @@ from starlette.routing import Match
 
 from detente.codec import b64, unb64
 from detente.compliance.check import check, read_disclosed
+from detente.desk import open_log, project
 from detente.envelope.canonical import parse_json
 from detente.envelope.dsse import parse_envelope
 from detente.errors import DetenteError, ProofError, RecordRefused
-from detente.desk import open_log, project
 from detente.inspection.procedure import STEP_KINDS
 from detente.log.admission import Admitted
 from detente.log.merkle import leaf_hash
