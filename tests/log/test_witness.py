@@ -472,7 +472,8 @@ def test_corrupt_state_is_refused_and_distinguished_from_missing(
     assert not isinstance(ei.value, WitnessStateMissing)
     assert ei.value.code == "witness-state-corrupt"
     assert detail in ei.value.message
-    assert "--replace" in ei.value.message and "backup" in ei.value.message
+    assert "--replace" in ei.value.message
+    assert "backup" in ei.value.message
     assert log.latest().note.signature_for(_cosig_verifier(env, "US")) is None
     # Re-seeding needs --replace; the damaged file is kept beside the new state.
     cp_file = tmp_path / "cp"
@@ -526,7 +527,7 @@ def test_state_is_written_durably_before_the_cosignature_leaves(
     monkeypatch.setattr(witness_mod, "atomic_write", failing)
     _grow(env, log, 1)
     before = log.store.checkpoint()
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="disk full"):
         collect_cosignatures(log, {"US": env.witness("US")})
     assert log.store.checkpoint() == before
     assert env.witness("US").state().size == 2

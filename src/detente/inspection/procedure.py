@@ -52,7 +52,7 @@ DEFAULT_REVEAL_HOURS = 24
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
 
 
-class LoggedRecordRefused(RecordRefused):
+class StepRefused(RecordRefused):
     """An inspection step out of order, out of bounds, or by the wrong party."""
 
 
@@ -169,8 +169,8 @@ def _t(t: dt.datetime) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _refuse(code: str, message: str) -> LoggedRecordRefused:
-    return LoggedRecordRefused(message, code=code)
+def _refuse(code: str, message: str) -> StepRefused:
+    return StepRefused(message, code=code)
 
 
 class Procedure:
@@ -185,7 +185,7 @@ class Procedure:
         self.registry = registry
         self.cases: dict[str, Case] = {}
         self.declarations: dict[str, list[DeclaredCommitment]] = {}
-        #: LoggedRecords in the log the procedure did not accept (written without the rule): index -> why.
+        #: Steps in the log the procedure did not accept (written without the rule): index -> why.
         self.void: dict[int, str] = {}
 
     # -- folding ------------------------------------------------------------------------------
@@ -197,18 +197,18 @@ class Procedure:
             return
         try:
             self._judge(step, apply=True)
-        except LoggedRecordRefused as exc:
+        except StepRefused as exc:
             self.void[step.index] = f"{exc.code}: {exc.message}"
         except (ValueError, TypeError, KeyError, DetenteError) as exc:
             self.void[step.index] = f"malformed: {exc}"
 
-    def judge(self, step: LoggedRecord) -> LoggedRecordRefused | None:
+    def judge(self, step: LoggedRecord) -> StepRefused | None:
         """None if `step` may be appended next; else the refusal, with its reason."""
         if step.kind not in STEP_KINDS:
             return None
         try:
             self._judge(step, apply=False)
-        except LoggedRecordRefused as exc:
+        except StepRefused as exc:
             return exc
         except (ValueError, TypeError, KeyError, DetenteError) as exc:
             return _refuse("malformed", f"{step.kind} body: {exc}")
