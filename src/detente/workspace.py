@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from detente.envelope.keys import SigningKey, read_private_key, write_private_key
 from detente.errors import ConfigError
-from detente.fsutil import atomic_write
+from detente.fsutil import atomic_write, mkdir_with_mode
 from detente.log.sqlstore import SQLStore, sqlite_url
 from detente.log.transparency import TransparencyLog
 from detente.log.trust import operator_verifier
@@ -76,7 +76,7 @@ class Workspace:
         """A new workspace with a fresh log operator key and an empty log."""
         if (path / KEYS_FILE).exists():
             raise ConfigError(f"{path} already holds a workspace; choose another directory")
-        path.mkdir(parents=True, exist_ok=True)
+        mkdir_with_mode(path, 0o755)  # never group- or world-writable, whatever the umask (open)
         ws = cls(path, db_url)
         if db_url:
             atomic_write(path / DB_URL_FILE, (db_url + "\n").encode(), mode=0o600)

@@ -14,20 +14,18 @@ registered, so no verifier ever has to decide what a signature under it means.
 
 from __future__ import annotations
 
-import functools
 import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-import nacl.bindings
 import nacl.exceptions
 import nacl.signing
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from detente.codec import PUBLIC_KEY_SIZE, b64, key_id, unb64
+from detente.codec import PUBLIC_KEY_SIZE, b64, check_public_key, key_id, unb64
 from detente.errors import BadKeyError, ConfigError, SignatureError
 from detente.fsutil import mkdir_with_mode
 
@@ -36,39 +34,6 @@ __all__ = [
 ]
 
 SIGNATURE_SIZE = 64
-_FIELD_P = 2**255 - 19
-
-
-@functools.lru_cache(maxsize=4096)
-def _valid_point(public_key: bytes) -> bool:
-    # libsodium's crypto_core_ed25519_is_valid_point refuses non-canonical encodings (y >= p, and
-    # x = 0 with the sign bit set), the 8 small-order points in every encoding, points not on the
-    # curve, and points outside the prime-order subgroup (mixed order: it checks L*P == identity).
-    # About 45 µs, so results are cached: registries are re-read and notes re-verified often.
-    return bool(nacl.bindings.crypto_core_ed25519_is_valid_point(public_key))
-
-
-def check_public_key(public_key: bytes, *, what: str = "public key") -> bytes:
-    """Return `public_key` if it is a usable Ed25519 key; raise BadKeyError saying why not.
-
-    Usable: 32 bytes, the canonical encoding of a point of the prime-order subgroup other than
-    the identity. Every key `SigningKey.generate` makes passes.
-    """
-    if len(public_key) != PUBLIC_KEY_SIZE:
-        raise BadKeyError(f"{what}: an Ed25519 public key is 32 bytes, got {len(public_key)}")
-    if not _valid_point(bytes(public_key)):
-        if int.from_bytes(public_key, "little") & ((1 << 255) - 1) >= _FIELD_P:
-            why = "its encoding is not canonical (y >= 2^255-19)"
-        else:
-            why = ("it is a small-order point, a point with a small-order component, a "
-                   "non-canonical encoding or not a point of the curve")
-        raise BadKeyError(
-            f"{what} is not a usable Ed25519 public key: {why}; such keys make verifiers disagree "
-            "(libsodium refuses signatures that OpenSSL accepts). Use a key made by "
-            "`detente keygen`"
-        )
-    return public_key
-
 
 
 class Verifier:

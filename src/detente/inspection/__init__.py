@@ -2,12 +2,13 @@
 
 - procedure.py — `Procedure` folds logged inspection steps into every inspection's state (`Case`)
   and judges a candidate step (quota, notice, order, openings, countersignatures); no I/O, no clock;
-- draw.py — the joint random draw: commit, reveal, seed and a sampler anyone can recompute.
+- draw.py — the joint random draw: commit, reveal, seed and a sampler anyone can recompute
+  (`detente.inspection.draw.draw`; the module keeps the name, so it is not re-exported here).
 
 The log enforces the procedure through `desk.ProcedureRule`; the evaluator reads its cases.
 """
 
-from detente.inspection.draw import Pool, check_reveal, commitment, draw, seed
+from detente.inspection.draw import Pool, check_reveal, commitment, seed
 from detente.inspection.procedure import (
     STEP_KINDS,
     Case,
@@ -26,7 +27,6 @@ __all__ = [
     "StepRefused",
     "check_reveal",
     "commitment",
-    "draw",
     "period_start",
     "seed",
 ]

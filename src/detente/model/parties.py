@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from detente.codec import b64, key_id, unb64
-from detente.envelope.keys import check_public_key
+from detente.codec import b64, check_public_key, key_id, unb64
 from detente.errors import ConfigError
 
 _PARTY_ID = re.compile(r"^[A-Z][A-Z0-9_-]{0,31}\Z")
