@@ -133,11 +133,14 @@ def party_add(
         else:
             ws.add_party(party, name or party, roles=frozenset({Role.DECLARANT, Role.INSPECTOR}),
                          witness_name=witness_name)
-            if witness_name:
-                # A new witness vouches for the empty tree; it never trusts a first checkpoint
-                # by default (a lost state is refused, see `detente witness init`).
-                ws.witness(party).initialise()
         p = ws.registry().parties[party]
+        if any(Role.WITNESS in k.roles for k in p.keys):
+            from detente.log.witness import initialise_new_witness
+
+            # A new witness (key made here or by `keygen`) starts from the empty tree, so it
+            # never trusts a first checkpoint by default; a lost state is refused later (see
+            # `detente witness init`). DIR/witness/PARTY is where Workspace.witness keeps it.
+            initialise_new_witness(ws.path / "witness" / party, ws.registry().origin)
     except DetenteError as exc:
         fail(exc, as_json)
     if as_json:

@@ -91,8 +91,6 @@ def run_demo(workspace: Path | None, console: Console | None) -> dict[str, Any]:
     roles = frozenset({Role.DECLARANT, Role.INSPECTOR})
     ws.add_party("US", "United States of America", roles=roles, witness_name="witness.us.example")
     ws.add_party("RU", "Russian Federation", roles=roles, witness_name="witness.ru.example")
-    for p in ("US", "RU"):
-        ws.witness(p).initialise()  # new witnesses start from the empty tree, explicitly
     # The log enforces the agreements' procedures (for the transparency mechanism: quota, notice,
     # the draw, the order of steps); the dashboard and the report evaluate the adopted agreements.
     for path in agreement_files("2022"):

@@ -28,7 +28,7 @@ from detente.fsutil import atomic_write, mkdir_with_mode
 from detente.log.sqlstore import SQLStore, sqlite_url
 from detente.log.transparency import TransparencyLog
 from detente.log.trust import operator_verifier
-from detente.log.witness import Witness
+from detente.log.witness import Witness, initialise_new_witness
 from detente.model.parties import Party, PartyKey, Registry, Role
 
 if TYPE_CHECKING:
@@ -134,6 +134,8 @@ class Workspace:
         if wkey is not None and not (self.secrets / f"{party_id}-witness.key").exists():
             write_private_key(self.secrets / f"{party_id}-witness.key", wkey)
         self.save_registry(reg)
+        if wkey is not None:  # a new witness starts from the empty tree: it never trusts on first use
+            initialise_new_witness(self.path / "witness" / party_id, reg.origin)
         return key, wkey
 
     def store(self) -> SQLStore:

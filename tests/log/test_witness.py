@@ -546,3 +546,34 @@ def test_party_command_initialises_a_new_witness(tmp_path: Path) -> None:
     state = json.loads((ws / "witness" / "US" / "state.json").read_text())
     assert (state["size"], state["note"]) == (0, None)
     assert not (ws / "witness" / "RU").exists()
+
+
+def test_party_command_initialises_a_witness_registered_from_keygen(tmp_path: Path) -> None:
+    """A witness key made elsewhere (`detente keygen --role witness`) and registered with
+    `party --public-key` starts from the empty tree too."""
+    ws, keys = tmp_path / "ws", tmp_path / "keys"
+    runner = CliRunner()
+    assert runner.invoke(app, ["init", "--workspace", str(ws)]).exit_code == 0
+    for extra in ([], ["--role", "witness", "--note-name", "w.us.test"]):
+        assert runner.invoke(app, ["keygen", "US", "--out", str(keys), *extra]).exit_code == 0
+    res = runner.invoke(app, ["party", "US", "--workspace", str(ws),
+                              "--public-key", str(keys / "US.pub.json"),
+                              "--public-key", str(keys / "US-witness.pub.json")])
+    assert res.exit_code == 0, res.output
+    state = json.loads((ws / "witness" / "US" / "state.json").read_text())
+    assert (state["size"], state["note"]) == (0, None)
+
+
+def test_new_witness_initialisation_never_resets_a_state(env: LogEnv) -> None:
+    from detente.log.witness import initialise_new_witness
+
+    log = env.log()
+    _grow(env, log, 2)
+    w = env.witness("US")
+    collect_cosignatures(log, {"US": w})
+    state = _state_bytes(w)
+    with pytest.raises(WitnessStateError):
+        initialise_new_witness(w.state_dir, env.origin)
+    assert _state_bytes(w) == state
+    initialise_new_witness(env.witness("RU").state_dir, env.origin)  # still empty: no change
+    assert env.witness("RU").state() == WitnessState(0, None)

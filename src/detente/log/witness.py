@@ -51,6 +51,35 @@ class WitnessState:
     note: str | None
 
 
+def _empty_state(origin: str) -> dict[str, object]:
+    return {"origin": origin, "size": 0, "note": None}
+
+
+def initialise_new_witness(state_dir: Path, origin: str) -> None:
+    """Start a new witness of the log `origin` from the empty tree, in `state_dir`.
+
+    For the place where a witness key is made or registered (it needs neither the private key nor
+    the operator's): the state exists before the witness first cosigns, so the witness never
+    trusts on first use. Nothing changes if the state already is the empty tree; any other state
+    is refused (`Witness.initialise(..., replace=True)` is the deliberate way to replace it).
+    """
+    path = state_dir / STATE_FILE
+    if path.exists():
+        try:
+            same = json.loads(path.read_bytes()) == _empty_state(origin)
+        except (OSError, ValueError):
+            same = False
+        if same:
+            return
+        raise WitnessStateError(
+            f"{path} already holds witness state; a witness starts from the empty tree only when "
+            "its key is new. Keep that state, or replace it deliberately with `detente witness "
+            "init PARTY --workspace DIR --checkpoint FILE --replace` (docs/log.md, \"Witness "
+            "state\")"
+        )
+    atomic_write(path, json.dumps(_empty_state(origin), indent=2).encode())
+
+
 class Witness:
     def __init__(
         self,

@@ -25,6 +25,7 @@ import threading
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+import numpy as np
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi import Path as FPath
 from fastapi.exceptions import RequestValidationError
@@ -503,27 +504,21 @@ MAX_JSON_DEPTH = 64
 _JSON_TYPES = {"application/json", "application/json;charset=utf-8"}
 _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
-_AS_PARENS = bytes.maketrans(b"[{]}", b"(())")
+_AS_STEPS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")  # +1 and -1 as int8
 
 
 def json_too_deep(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
-    """Whether `body` nests arrays and objects more than `limit` deep (brackets inside strings do
-    not count), decided without parsing it: strings are cut out, the brackets kept as ( and ), and
-    each pass deletes every () -- the innermost level -- so well-formed JSON of depth d empties in
-    exactly d passes. At most `limit` + 1 passes, each a C-speed scan. Malformed input is judged
-    by an upper bound on its depth (passes made + openers left), so an unclosed `[[[[…` is too
-    deep too; anything shallower is left to the parser to refuse."""
+    """Whether `body` nests arrays and objects more than `limit` deep, decided without parsing
+    it: strings cut out, each remaining [ { counted +1 and ] } -1, and the running sum's maximum
+    taken (in C: a regex, a translate and a numpy cumsum; milliseconds for 4 MiB). For malformed
+    input that maximum bounds how deep a parser would recurse before failing, so an unclosed
+    `[[[[…` is too deep as well."""
     if body.count(b"[") + body.count(b"{") <= limit:
         return False
-    parens = _STRING.sub(b"", body).translate(_AS_PARENS, _NOT_BRACKETS)
-    for done in range(limit + 1):
-        inner = parens.replace(b"()", b"")
-        if len(inner) == len(parens):
-            break
-        parens = inner
-    else:
-        return True
-    return done + parens.count(b"(") > limit
+    steps = _STRING.sub(b"", body).translate(_AS_STEPS, _NOT_BRACKETS)
+    if not steps:
+        return False
+    return int(np.cumsum(np.frombuffer(steps, dtype=np.int8), dtype=np.int64).max()) > limit
 
 
 def _json_type(value: str | None) -> bool:
