@@ -341,9 +341,9 @@ def test_an_include_outside_is_refused_before_looking_for_it(tmp_path: Path) -> 
     """No oracle for what exists elsewhere: a missing file outside gets the same refusal."""
     (tmp_path / "a").mkdir()
     p = write(tmp_path / "a", "include: [../../nowhere/vocab.yaml]\nobligations: []\n", INC_HEAD)
-    with pytest.raises(AgreementError, match="is outside the folder of t.yaml"):
+    with pytest.raises(AgreementError, match=r"is outside the folder of t\.yaml"):
         load_agreement(p)
-    with pytest.raises(AgreementError, match="not found next to t.yaml"):
+    with pytest.raises(AgreementError, match=r"not found next to t\.yaml"):
         load_agreement(p, allow_outside=True)
 
 

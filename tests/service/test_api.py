@@ -33,11 +33,12 @@ def client_as(env: Env, role: str, settings: Settings | None = None) -> TestClie
     return c
 
 
-def assert_error(r: Any, status: int, code: str | None = None) -> None:
+def assert_error(r: Any, status: int, code: str | None = None, *, results: bool = False) -> None:
+    """The one error shape; `results` (each record's outcome) only in a refused batch's error."""
     assert r.status_code == status, r.text
     body = r.json()
     assert set(body) == {"error"}, body
-    assert set(body["error"]) == {"code", "message"}
+    assert set(body["error"]) == ({"code", "message", "results"} if results else {"code", "message"}), body
     assert body["error"]["message"]
     if code is not None:
         assert body["error"]["code"] == code, body
@@ -199,6 +200,17 @@ def test_receipts_verify_and_refusals_name_the_rule(env: Env) -> None:
     res = out.json()["results"]
     assert "index" in res[0]
     assert res[1]["refused"] == "not-yours"
+    # a batch refused whole: the error shape, each record's reason inside it (formerly 409 {"results"})
+    size = env.ws.log(writable=False).size()
+    out = c.post("/v1/entries", json=[e, env.envelope("RU")])
+    assert_error(out, 409, "refused", results=True)
+    err = out.json()["error"]
+    assert [x["refused"] for x in err["results"]] == ["replay", "not-yours"]
+    assert err["message"].startswith("none of the 2 records was appended (the log is unchanged); "
+                                     "first: replay")
+    out = c.post("/v1/entries", json=[e])  # one code for all: that code
+    assert_error(out, 409, "replay", results=True)
+    assert env.ws.log(writable=False).size() == size
 
 
 def test_inspection_steps_are_judged_by_the_procedure(env: Env) -> None:
@@ -272,3 +284,127 @@ def test_huge_indices_are_refused_not_crashed_on(env: Env) -> None:
         assert_error(c.get(path, params=params), 422, "invalid-request")
     party = login(env.app_client(), env.key("US"))
     assert_error(party.get("/v1/declarations/-1/full"), 422, "invalid-request")
+
+
+# ---------------------------------------------------------------- hostile bodies (security review)
+
+BODY_ENDPOINTS = ["/v1/entries", "/v1/inspections/RU-1/request", "/v1/auth/challenge", "/v1/auth/token",
+                  "/v1/cosignatures"]
+
+
+def nested(depth: int, kind: str) -> bytes:
+    if kind == "arrays":
+        return b"[" * depth + b"1" + b"]" * depth
+    return b'{"a":' * depth + b"1" + b"}" * depth
+
+
+@pytest.mark.parametrize("kind", ["arrays", "objects"])
+@pytest.mark.parametrize("path", BODY_ENDPOINTS)
+def test_deeply_nested_json_is_refused_before_parsing(env: Env, path: str, kind: str) -> None:
+    """A body 100,000 deep answered 500 `internal (RecursionError)` (json.loads recursed; the
+    pydantic endpoints said 400 `http`). Every endpoint that parses a body now answers 422
+    `too-deep`, the bound being 64 levels: 64 passes to the endpoint, 65 does not."""
+    from detente.service.app import MAX_JSON_DEPTH
+
+    assert MAX_JSON_DEPTH == 64
+    c = client_as(env, "party")
+    size = env.ws.log(writable=False).size()
+    for depth in (100_000, MAX_JSON_DEPTH + 1):
+        r = c.post(path, content=nested(depth, kind), headers={"Content-Type": "application/json"})
+        assert_error(r, 422, "too-deep")
+    unclosed = c.post(path, content=b"[" * 100_000, headers={"Content-Type": "application/json"})
+    assert_error(unclosed, 422, "too-deep")
+    r = c.post(path, content=nested(MAX_JSON_DEPTH, kind), headers={"Content-Type": "application/json"})
+    assert 400 <= r.status_code < 500, r.text
+    assert r.json()["error"]["code"] != "too-deep", r.text
+    # brackets inside strings are text, not nesting
+    text = json.dumps({"keyid": "[" * 1000, "note": "{" * 1000}).encode()
+    r = c.post(path, content=text, headers={"Content-Type": "application/json"})
+    assert 400 <= r.status_code < 500, r.text
+    assert r.json()["error"]["code"] != "too-deep", r.text
+    assert env.ws.log(writable=False).size() == size
+
+
+def test_json_depth_scan() -> None:
+    from detente.service.app import json_too_deep
+
+    for kind in ("arrays", "objects"):
+        assert not json_too_deep(nested(64, kind))
+        assert json_too_deep(nested(65, kind))
+    assert not json_too_deep(json.dumps(["[" * 100, {"k\\\"[[": "\\" * 7 + "[" * 100}]).encode())
+    assert json_too_deep(b"[" * 65)  # unclosed: as deep as a parser would go before failing
+    assert not json_too_deep(b"]" * 100_000)
+
+
+@pytest.mark.parametrize("path", BODY_ENDPOINTS)
+def test_bodies_must_be_declared_json(env: Env, path: str) -> None:
+    c = client_as(env, "party")
+    body = json.dumps(env.envelope("US")).encode()
+    for ctype in ("text/plain", "application/x-www-form-urlencoded", "application/json; charset=latin-1",
+                  "application/jsonx", None):
+        headers = {"Content-Type": ctype} if ctype else {}
+        assert_error(c.post(path, content=body, headers=headers), 415, "unsupported-media-type")
+    assert_error(c.post(path, content=b'{"keyid": "\xff"}', headers={"Content-Type": "application/json"}),
+                 422, "invalid-request")
+
+
+def test_append_takes_exactly_an_envelope_or_a_list_of_envelopes(env: Env) -> None:
+    """`null` answered 409 {"results": …}, a JSON string wrapping an envelope was appended, and a
+    text/plain body was read as JSON. Only the documented forms are taken now."""
+    c = client_as(env, "party")
+    size = env.ws.log(writable=False).size()
+    e = env.envelope("US")
+    for body, words in [(None, "the body is null"), (json.dumps(e), "the body is a string"), (5, "a number"),
+                        ([e, json.dumps(e)], "item 1 of the list is a string"), ([e, None], "item 1"),
+                        ([[e]], "item 0 of the list is a list"), ([], "send 1 to 1000 envelopes")]:
+        r = c.post("/v1/entries", content=json.dumps(body).encode(),
+                   headers={"Content-Type": "application/json"})
+        assert_error(r, 422, "invalid-request")
+        assert words in r.json()["error"]["message"], (body, r.text)
+    r = c.post("/v1/inspections/RU-1/request", json=[e])
+    assert_error(r, 422, "invalid-request")
+    assert env.ws.log(writable=False).size() == size
+    for ctype in ("application/json", "application/json; charset=utf-8", 'application/json; charset="UTF-8"'):
+        r = c.post("/v1/entries", content=json.dumps(env.envelope("US")).encode(),
+                   headers={"Content-Type": ctype})
+        assert r.status_code == 200, (ctype, r.text)
+    r = c.post("/v1/entries", content=json.dumps([env.envelope("US")]).encode(),
+               headers={"Content-Type": "application/json"})
+    assert r.status_code == 200
+    assert set(r.json()) == {"results"}
+
+
+def test_openapi_documents_the_append_body(env: Env) -> None:
+    doc = env.app_client().get("/openapi.json").json()
+    body = doc["paths"]["/v1/entries"]["post"]["requestBody"]
+    assert list(body["content"]) == ["application/json"]
+    one, many = body["content"]["application/json"]["schema"]["oneOf"]
+    assert (one["type"], many["type"]) == ("object", "array")
+    assert many["items"] == one
+
+
+def test_client_reads_the_one_error_shape(monkeypatch: pytest.MonkeyPatch) -> None:
+    from detente.errors import RecordRefused
+    from detente.service.client import BatchRefused, Client, ServiceError
+
+    c = Client("http://127.0.0.1:9")
+    answers: list[tuple[int, Any]] = [
+        (409, {"error": {"code": "replay", "message": "m",
+                         "results": [{"refused": "replay", "message": "m"}]}}),
+        (409, {"error": {"code": "not-author", "message": "bad"}}),
+        (422, {"error": {"code": "too-deep", "message": "deep"}}),
+        (500, "<html>"),
+    ]
+    monkeypatch.setattr(c, "request", lambda *a, **k: answers.pop(0))
+    with pytest.raises(BatchRefused) as batch:
+        c.append([{}])
+    assert (batch.value.code, batch.value.results) == ("replay", [{"refused": "replay", "message": "m"}])
+    with pytest.raises(RecordRefused) as one:
+        c.append({})
+    assert (one.value.code, one.value.message) == ("not-author", "bad")
+    with pytest.raises(ServiceError) as other:
+        c.append({})
+    assert (other.value.status, other.value.code) == (422, "too-deep")
+    with pytest.raises(ServiceError) as crashed:
+        c.append({})
+    assert crashed.value.code == "http"

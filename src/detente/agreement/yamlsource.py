@@ -125,9 +125,11 @@ def _scalar(node: yaml.ScalarNode) -> Any:
 
 
 class _Bound(Exception):
-    def __init__(self, message: str, mark: yaml.Mark) -> None:
+    def __init__(self, message: str, event: yaml.Event) -> None:
         super().__init__(message)
-        self.message, self.mark = message, mark
+        self.message = message
+        self.line = event.start_mark.line + 1 if event.start_mark else None
+        self.column = event.start_mark.column + 1 if event.start_mark else None
 
 
 class _BoundedLoader(yaml.SafeLoader):
@@ -142,16 +144,16 @@ class _BoundedLoader(yaml.SafeLoader):
         self._nodes = 0
 
     def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
-        event = self.peek_event()
+        event: yaml.Event = self.peek_event()  # type: ignore[no-untyped-call]
         self._nodes += 1
         if self._nodes > MAX_NODES:
             raise _Bound(f"more than {MAX_NODES} values in one file; split it, or move bulk data "
-                         "(a long polygon) to a GeoJSON file", event.start_mark)
+                         "(a long polygon) to a GeoJSON file", event)
         if not isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
             return super().compose_node(parent, index)
         if self._depth >= MAX_DEPTH:
             raise _Bound(f"nested more than {MAX_DEPTH} levels deep; an agreement needs a handful "
-                         "of levels: flatten the structure", event.start_mark)
+                         "of levels: flatten the structure", event)
         self._depth += 1
         try:
             return super().compose_node(parent, index)
@@ -165,8 +167,7 @@ def parse_yaml(text: str, file: str) -> Source:
     try:
         root = loader.get_single_node()
     except _Bound as exc:
-        raise AgreementError(exc.message, file=file, line=exc.mark.line + 1,
-                             column=exc.mark.column + 1) from None
+        raise AgreementError(exc.message, file=file, line=exc.line, column=exc.column) from None
     except yaml.MarkedYAMLError as exc:
         m, cm = exc.problem_mark, exc.context_mark
         # the context says what was open ("while parsing a flow sequence"), often lines above

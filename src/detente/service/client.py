@@ -24,6 +24,15 @@ class ServiceError(DetenteError):
         self.status = status
 
 
+class BatchRefused(RecordRefused):
+    """Every record of a batch was refused (HTTP 409; the log is unchanged). `results` holds each
+    record's refusal, in order: `{"refused": code, "message": ...}`."""
+
+    def __init__(self, message: str, *, code: str, results: list[dict[str, Any]]) -> None:
+        super().__init__(message, code=code)
+        self.results = results
+
+
 class Client:
     def __init__(self, base_url: str, key: SigningKey | None = None, *, timeout: float = 30) -> None:
         u = urllib.parse.urlsplit(base_url)
@@ -64,12 +73,18 @@ class Client:
             return resp.status, raw.decode(errors="replace")
 
     def call(self, method: str, path: str, body: Any = None, **params: Any) -> Any:
+        """The answer's JSON; an error answer (always `{"error": {"code", "message", ...}}`) raises
+        RecordRefused for 409 (BatchRefused when it carries a batch's `results`), else ServiceError."""
         status, data = self.request(method, path, body, params or None)
         if status >= 400:
-            err = data.get("error", {}) if isinstance(data, dict) else {}
+            err = data.get("error") if isinstance(data, dict) else None
+            err = err if isinstance(err, dict) else {}
+            message, code = str(err.get("message", data)), str(err.get("code", "http"))
+            if status == 409 and isinstance(err.get("results"), list):
+                raise BatchRefused(message, code=code, results=err["results"])
             if status == 409:
-                raise RecordRefused(err.get("message", str(data)), code=err.get("code", "refused"))
-            raise ServiceError(status, err.get("code", "http"), err.get("message", str(data)))
+                raise RecordRefused(message, code=err.get("code", "refused"))
+            raise ServiceError(status, code, message)
         return data
 
     def login(self) -> str:
@@ -84,4 +99,6 @@ class Client:
         return str(got["party"])
 
     def append(self, envelope: dict[str, Any] | list[dict[str, Any]]) -> Any:
+        """One envelope: its receipt. A list: `{"results": [receipt or refusal, ...]}` if any was
+        appended; if none was, BatchRefused (its `results` says why, record by record)."""
         return self.call("POST", "/v1/entries", envelope)
