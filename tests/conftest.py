@@ -182,7 +182,7 @@ def record(keys: TestKeys) -> Callable[..., Envelope]:
 @pytest.fixture(scope="session")
 def demo_ws(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """One `detente demo` workspace per test process (it takes a few seconds), read-only to tests."""
-    from detente.demo import run_demo
+    from detente.cli.demo import run_demo
 
     path = tmp_path_factory.mktemp("demo") / "ws"
     run_demo(path, None)

@@ -170,19 +170,20 @@ class Workspace:
     def proposals_path(self) -> Path:
         return self.path / PROPOSALS_FILE
 
-    def adopt(self, path: Path) -> Agreement:
+    def adopt(self, path: Path, *, allow_outside: bool = False) -> Agreement:
         """Enforce `path`'s procedures (inspection quotas, notice, order) in this log from now on.
 
         The files are pinned by SHA-256: if one changes later, opening the log refuses until the
         agreement is adopted again, so the rules cannot drift silently under a running log.
+        `allow_outside`: its includes may read files outside its folder (remembered, and pinned).
         """
-        return self._pin(self.agreements_path, path)
+        return self._pin(self.agreements_path, path, allow_outside)
 
-    def propose(self, path: Path) -> Agreement:
+    def propose(self, path: Path, *, allow_outside: bool = False) -> Agreement:
         """Track `path` as a proposal under negotiation: the report and the dashboard compare it
         with the others and say what it would change on the log's postures (pinned as `adopt`
         pins, so a text cannot change under a comparison unnoticed)."""
-        return self._pin(self.proposals_path, path)
+        return self._pin(self.proposals_path, path, allow_outside)
 
     def _adopted(self) -> list[dict[str, Any]]:
         return self._pinned(self.agreements_path)
@@ -195,13 +196,16 @@ class Workspace:
         """The proposals tracked with `detente negotiate propose`, checked against their digests."""
         return self._load_pinned(self.proposals_path, "tracked", "negotiate propose")
 
-    def _pin(self, listing: Path, path: Path) -> Agreement:
+    def _pin(self, listing: Path, path: Path, allow_outside: bool) -> Agreement:
         from detente.agreement.loader import load_agreement
 
-        ag = load_agreement(path)
+        ag = load_agreement(path, allow_outside=allow_outside)
         entries = [e for e in self._pinned(listing) if e["id"] != ag.id]
-        entries.append({"id": ag.id, "path": str(Path(path).resolve()),
-                        "files": {str(Path(f).resolve()): _sha256(Path(f)) for f in ag.files}})
+        entry: dict[str, Any] = {"id": ag.id, "path": str(Path(path).resolve()),
+                                 "files": {str(Path(f).resolve()): _sha256(Path(f)) for f in ag.files}}
+        if allow_outside:
+            entry["allow_include_outside"] = True
+        entries.append(entry)
         atomic_write(listing, (json.dumps(entries, indent=2) + "\n").encode())
         return ag
 
@@ -229,7 +233,7 @@ class Workspace:
                 if now != digest:
                     raise ConfigError(f"agreement {e['id']}: {f} changed since it was {how}; if the "
                                       f"change is agreed, run `detente {verb} {e['path']}`")
-            out.append(load_agreement(e["path"]))
+            out.append(load_agreement(e["path"], allow_outside=bool(e.get("allow_include_outside"))))
         return out
 
     # -- declarations received in full --

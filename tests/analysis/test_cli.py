@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
-from detente.analysis.cli import app
 from detente.analysis.detection import detection_probability
+from detente.cli.analysis import app
 
 FIXTURE = Path(__file__).with_name("sites.yaml")
 

@@ -39,9 +39,10 @@ class Log:
         self.seq: dict[str, int] = {}
 
     def record(self, kind: str, author: str, signed_at: dt.datetime = NOON,
-               body: Mapping[str, Any] | None = None) -> Record:
+               body: Mapping[str, Any] | None = None) -> LoggedRecord:
         self.seq[author] = self.seq.get(author, 0) + 1
-        rec = LoggedRecord(len(self.history.records), kind, author, self.seq[author], signed_at, dict(body or {}))
+        rec = LoggedRecord(len(self.history.records), kind, author, self.seq[author], signed_at,
+                           dict(body or {}))
         self.history.records.append(rec)
         return rec
 
@@ -66,7 +67,7 @@ class Log:
         self.history.reports.append(rep)
         return rep
 
-    def request(self, author: str, obligation: str, signed_at: dt.datetime = NOON) -> Record:
+    def request(self, author: str, obligation: str, signed_at: dt.datetime = NOON) -> LoggedRecord:
         rec = self.record("inspection-request", author, signed_at, {"obligation": obligation})
         self.history.requests.append(rec)
         return rec

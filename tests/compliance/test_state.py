@@ -14,11 +14,11 @@ from detente.envelope.record import read_records
 from detente.model.records import LoggedRecord
 
 
-def rec(index: int, kind: str, author: str, signed_at: dt.datetime, body: dict[str, Any]) -> Record:
+def rec(index: int, kind: str, author: str, signed_at: dt.datetime, body: dict[str, Any]) -> LoggedRecord:
     return LoggedRecord(index, kind, author, index + 1, signed_at, body)
 
 
-def decl(index: int, author: str, as_of: str, signed_at: dt.datetime, n: int) -> Record:
+def decl(index: int, author: str, as_of: str, signed_at: dt.datetime, n: int) -> LoggedRecord:
     return rec(index, "declaration", author, signed_at,
                {"as_of": as_of, "holdings": [{"site": "s", "category": "ICBM", "count": n}],
                 "sites": [{"id": "s", "location": [1.0, 2.0], "kind": "base", "host": author}]})

@@ -44,9 +44,11 @@ class Dashboard:
     agreements: Sequence[Agreement]
 
     @classmethod
-    def open(cls, ws: Workspace, agreement_files: Sequence[Path] = ()) -> Dashboard:
+    def open(cls, ws: Workspace, agreement_files: Sequence[Path] = (), *,
+             allow_outside: bool = False) -> Dashboard:
         """Evaluate `agreement_files`, else the workspace's adopted agreements."""
-        ags = [load_agreement(f) for f in agreement_files] if agreement_files else ws.agreements()
+        ags = ([load_agreement(f, allow_outside=allow_outside) for f in agreement_files]
+               if agreement_files else ws.agreements())
         return cls(ws, ags)
 
     # -- views ----------------------------------------------------------------------------------

@@ -12,11 +12,12 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from detente.analysis import cli as analysis_cli
-from detente.cliutil import DbOpt, JsonOpt, WorkspaceOpt, err, fail, out, parse_at
-from detente.cliutil import emit as _emit
+from detente.cli import analysis as analysis_cli
+from detente.cli import desk as inspection_cli
+from detente.cli import negotiate as negotiate_cli
+from detente.cli.options import AllowOutsideOpt, DbOpt, JsonOpt, WorkspaceOpt, err, fail, out, parse_at
+from detente.cli.options import emit as _emit
 from detente.codec import b64
-from detente.desk import cli as inspection_cli
 from detente.envelope.keys import SigningKey, read_private_key, write_private_key
 from detente.errors import DetenteError, RecordRefused
 from detente.fsutil import atomic_write, mkdir_with_mode
@@ -24,7 +25,6 @@ from detente.log.bundle import export_bundle, verify_bundle, verify_store
 from detente.log.receipt import Receipt
 from detente.log.trust import operator_verifier
 from detente.model.parties import PartyKey, Role
-from detente.negotiate import cli as negotiate_cli
 from detente.workspace import Workspace
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -416,12 +416,13 @@ app.add_typer(negotiate_cli.app, name="negotiate")
 def agreement_adopt(
     file: Annotated[Path, typer.Argument(help="Agreement YAML whose procedures the log will enforce.")],
     workspace: WorkspaceOpt,
+    allow_include_outside: AllowOutsideOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Enforce an agreement's inspection procedure (quota, notice, draw, order) in this log."""
     try:
         ws = Workspace.open(workspace)
-        ag = ws.adopt(file)
+        ag = ws.adopt(file, allow_outside=allow_include_outside)
     except DetenteError as exc:
         fail(exc, as_json)
     if as_json:
@@ -447,9 +448,7 @@ def agreement_schema(
 @agreement_app.command("validate")
 def agreement_validate(
     files: Annotated[list[Path], typer.Argument(help="Agreement YAML files.")],
-    allow_include_outside: Annotated[bool, typer.Option(
-        "--allow-include-outside",
-        help="Let include: read files outside the agreement's folder (trusted files only).")] = False,
+    allow_include_outside: AllowOutsideOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Load agreements and report the first error in each, located (file:line:column)."""
@@ -484,18 +483,19 @@ def check_cmd(
     known_at: KnownAtOpt = None,
     hypothetical: Annotated[bool, typer.Option(
         "--hypothetical", help="Evaluate proposals and signed-not-ratified texts as if in force.")] = False,
+    allow_include_outside: AllowOutsideOpt = False,
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Evaluate agreements against the log: one finding per obligation, party and reading."""
     from detente.agreement.loader import load_agreement
+    from detente.cli.findings import print_findings
     from detente.compliance.check import check, read_disclosed
-    from detente.render import print_findings
 
     try:
         when = parse_at(at)
         known = _parse_known_at(known_at)
-        ags = [load_agreement(f) for f in agreements]
+        ags = [load_agreement(f, allow_outside=allow_include_outside) for f in agreements]
         ws = Workspace.open(workspace, db)
         result = check(ags, ws.log(writable=False), when, known_at=known, hypothetical=hypothetical,
                        disclosed=read_disclosed(ws.disclosed))
@@ -524,6 +524,7 @@ def report_cmd(
     public: Annotated[bool, typer.Option(
         "--public", help="The public edition: no sites, items or explanations from disclosed records.")
     ] = False,
+    allow_include_outside: AllowOutsideOpt = False,
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -534,7 +535,7 @@ def report_cmd(
     try:
         when = parse_at(at)
         known = _parse_known_at(known_at)
-        ags = [load_agreement(f) for f in agreement] or None
+        ags = [load_agreement(f, allow_outside=allow_include_outside) for f in agreement] or None
         path, rep = write_report(workspace, when, out_file, agreements=ags, known_at=known, db_url=db,
                                  public=public)
     except DetenteError as exc:
@@ -577,6 +578,7 @@ def dashboard_cmd(
     ] = [],  # noqa: B006
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8080,
+    allow_include_outside: AllowOutsideOpt = False,
     db: DbOpt = None,
 ) -> None:
     """Serve the read-only web dashboard: map, timeline, findings with proofs checked in the page."""
@@ -586,7 +588,8 @@ def dashboard_cmd(
     from detente.dashboard.views import Dashboard
 
     try:
-        board = Dashboard.open(Workspace.open(workspace, db), agreement)
+        board = Dashboard.open(Workspace.open(workspace, db), agreement,
+                               allow_outside=allow_include_outside)
     except DetenteError as exc:
         fail(exc)
     out.print(f"dashboard for {workspace} on http://{host}:{port}/dashboard/", highlight=False)
@@ -601,7 +604,7 @@ def demo(
     as_json: JsonOpt = False,
 ) -> None:
     """Run the 2022 scenario end to end on SQLite and print what happened."""
-    from detente.demo import run_demo
+    from detente.cli.demo import run_demo
 
     try:
         summary = run_demo(workspace, console=None if as_json else out)

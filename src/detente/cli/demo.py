@@ -24,6 +24,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from detente.agreement.loader import load_agreement
+from detente.cli.findings import print_findings
 from detente.codec import b64
 from detente.compliance.check import check, read_disclosed
 from detente.desk import Desk, disclose, open_log
@@ -33,7 +34,6 @@ from detente.fsutil import mkdir_with_mode
 from detente.log.bundle import export_bundle, verify_bundle
 from detente.log.cosign import collect_cosignatures
 from detente.model.parties import Role
-from detente.render import print_findings
 from detente.scenarios import agreement_files, declaration_bodies, proposal_files
 from detente.workspace import Workspace
 
@@ -244,7 +244,7 @@ def run_demo(workspace: Path | None, console: Console | None) -> dict[str, Any]:
                        after_round.checkpoint)
         console.rule("Negotiation: Russia's drafts of 17 December 2021 against the U.S. response")
         _negotiation(ws, console)
-        from detente.negotiate.render import print_impact
+        from detente.cli.negotiate import print_impact
 
         print_impact(console, impact(nato_draft, ws, EVALUATE_AT))
         console.print(f"compliance report at {ROUND_EVALUATED_AT}: {', '.join(reports.values())}",

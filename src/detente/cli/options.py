@@ -47,3 +47,9 @@ def fail(exc: DetenteError, as_json: bool = False, code: int = 1) -> NoReturn:
     else:
         err.print(f"[bold red]error[/] ({exc.code}): {escape(exc.message)}", highlight=False)
     raise typer.Exit(code)
+
+
+#: Every verb that reads agreement files takes it: include: may then read outside the file's folder.
+AllowOutsideOpt = Annotated[bool, typer.Option(
+    "--allow-include-outside",
+    help="Let include: read files outside the agreement's folder (trusted files only).")]

@@ -1,6 +1,6 @@
 """`detente analyze`: how strong is a regime? Thin: parse options, call the analysis, print.
 
-Registered by detente.cli as `app.add_typer(analysis_cli.app, name="analyze")`. Every command takes
+Registered by detente.cli.main as `app.add_typer(analysis_cli.app, name="analyze")`. Every command takes
 `--json`; bad input (more violating sites than sites, a probability outside [0, 1]) is refused with
 the library's ConfigError, printed, and exit status 2, as `detente check` does.
 """
@@ -13,14 +13,14 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.table import Table
 
-from detente import cliutil
 from detente.analysis import games
 from detente.analysis.compare import GROUND_LAUNCHED_KINDS, Settings
 from detente.analysis.detection import detection_probability
 from detente.analysis.sampling import sample_size
 from detente.analysis.sites import load_sites
-from detente.cliutil import JsonOpt, out
-from detente.cliutil import emit as _emit
+from detente.cli import options
+from detente.cli.options import JsonOpt, out
+from detente.cli.options import emit as _emit
 from detente.errors import ConfigError, DetenteError
 
 app = typer.Typer(name="analyze", no_args_is_help=True, add_completion=False,
@@ -36,7 +36,7 @@ PeriodsOpt = Annotated[int, typer.Option("--periods", help="Inspection periods, 
 
 def fail(exc: DetenteError, as_json: bool) -> NoReturn:
     """Bad input exits 2, with the message saying what to change (on stdout as JSON with --json)."""
-    cliutil.fail(exc, as_json, code=2)
+    options.fail(exc, as_json, code=2)
 
 
 @app.command("detect")

@@ -1,13 +1,88 @@
-"""Rich tables for a diff and an impact, for the terminal."""
+"""`detente negotiate diff | impact | propose`, and the terminal tables for a diff and an impact."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
+import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from detente.cli.options import AllowOutsideOpt, DbOpt, JsonOpt, WorkspaceOpt, emit, fail, out, parse_at
+from detente.errors import DetenteError
 from detente.negotiate.diff import Diff, describe
 from detente.negotiate.impact import Impact
+
+app = typer.Typer(no_args_is_help=True, help="Compare proposals and see what they would change.")
+
+
+@app.command("diff")
+def diff_cmd(
+    a: Annotated[Path, typer.Argument(help="First agreement or proposal (YAML).")],
+    b: Annotated[Path, typer.Argument(help="Second agreement or proposal (YAML).")],
+    allow_include_outside: AllowOutsideOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Rules in both (matched by meaning), only in one, reciprocal pairs, asymmetries, changed terms."""
+    from detente.agreement.loader import load_agreement
+    from detente.negotiate.diff import diff
+    try:
+        d = diff(load_agreement(a, allow_outside=allow_include_outside),
+                 load_agreement(b, allow_outside=allow_include_outside))
+    except DetenteError as exc:
+        fail(exc, as_json, code=2)
+    if as_json:
+        emit(d.to_json())
+    else:
+        print_diff(out, d)
+
+
+@app.command("impact")
+def impact_cmd(
+    proposal: Annotated[Path, typer.Argument(help="The proposal (YAML).")],
+    workspace: WorkspaceOpt,
+    at: Annotated[str, typer.Option("--at", help="The day it would enter into force (YYYY-MM-DD).")],
+    allow_include_outside: AllowOutsideOpt = False,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """What would be in violation the day the proposal entered into force, per party, and what it
+    would take: which sites and items must move, convert or be eliminated."""
+    from detente.agreement.loader import load_agreement
+    from detente.negotiate.impact import impact
+    from detente.workspace import Workspace
+
+    try:
+        imp = impact(load_agreement(proposal, allow_outside=allow_include_outside),
+                     Workspace.open(workspace, db), parse_at(at))
+    except DetenteError as exc:
+        fail(exc, as_json, code=2)
+    if as_json:
+        emit(imp.to_json())
+    else:
+        print_impact(out, imp)
+
+@app.command("propose")
+def propose_cmd(
+    proposal: Annotated[Path, typer.Argument(help="The proposal (YAML) to track in this workspace.")],
+    workspace: WorkspaceOpt,
+    allow_include_outside: AllowOutsideOpt = False,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Track a proposal under negotiation: the report and the dashboard compare and weigh it."""
+    from detente.workspace import Workspace
+
+    try:
+        ag = Workspace.open(workspace, db).propose(proposal, allow_outside=allow_include_outside)
+    except DetenteError as exc:
+        fail(exc, as_json, code=2)
+    if as_json:
+        emit({"ok": True, "proposal": ag.id, "title": ag.title, "files": list(ag.files)})
+    else:
+        out.print(f"{ag.id}: tracked as a proposal in {workspace}", highlight=False)
 
 
 def print_diff(console: Console, d: Diff) -> None:

@@ -16,7 +16,7 @@ import typer
 import yaml
 from rich.table import Table
 
-from detente.cliutil import DbOpt, JsonOpt, WorkspaceOpt, emit, fail, out
+from detente.cli.options import DbOpt, JsonOpt, WorkspaceOpt, emit, fail, out
 from detente.desk.desk import Desk, InspectionError, countersigned_report, disclose
 from detente.desk.log import project
 from detente.envelope.keys import read_private_key
