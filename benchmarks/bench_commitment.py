@@ -25,7 +25,7 @@ from typing import Any
 
 from detente.codec import unb64
 from detente.envelope.canonical import canonicalize
-from detente.log import commitment as cm
+from detente import commitment
 from detente.commitment import CommittedDeclaration, Opening, verify_full, verify_opening
 
 # Sites and systems of the 2022 scenario (New START data exchange categories); per-item records
@@ -73,7 +73,7 @@ def records(n: int, seed: int = 2022) -> list[dict[str, Any]]:
 def hashed_messages(decl: CommittedDeclaration) -> tuple[list[bytes], int]:
     """Every message the commitment hashed, rebuilt from the holder's file, and the leaf bytes."""
     entries = decl.to_json()["records"]
-    leaves = [cm.LEAF_PREFIX + unb64(e["salt"], what="salt") + canonicalize(e["record"]) for e in entries]
+    leaves = [commitment.LEAF_PREFIX + unb64(e["salt"], what="salt") + canonicalize(e["record"]) for e in entries]
     msgs = [b"\x00" + leaf for leaf in leaves]
     level = [hashlib.sha256(m).digest() for m in msgs]
     while len(level) > 1:
@@ -111,28 +111,28 @@ def timed(f: Callable[[], Any]) -> tuple[float, Any]:
 def phases(recs: list[dict[str, Any]]) -> dict[str, float]:
     """Where the build's time goes, step by step (the private steps build() runs)."""
     out: dict[str, float] = {}
-    chunks = range(0, len(recs), cm._CHUNK)
+    chunks = range(0, len(recs), commitment._CHUNK)
     out["RFC 8785 encoding and scan"], _ = timed(
-        lambda: [cm._encode(recs[i : i + cm._CHUNK], i)[1] for i in chunks])
-    out["salts (os.urandom)"], salts = timed(lambda: os.urandom(cm.SALT_SIZE * len(recs)))
-    t_commit, (_, hashes) = timed(lambda: cm._commit(recs, salts))
+        lambda: [commitment._encode(recs[i : i + commitment._CHUNK], i)[1] for i in chunks])
+    out["salts (os.urandom)"], salts = timed(lambda: os.urandom(commitment.SALT_SIZE * len(recs)))
+    t_commit, (_, hashes) = timed(lambda: commitment._commit(recs, salts))
     out["leaf hashes"] = t_commit - out["RFC 8785 encoding and scan"]
-    out["salt order"], order = timed(lambda: cm._salt_order(salts))
-    out["permute"], level0 = timed(lambda: cm._permute(hashes, order))
-    out["node hashes"], _ = timed(lambda: cm._levels(level0))
+    out["salt order"], order = timed(lambda: commitment._salt_order(salts))
+    out["permute"], level0 = timed(lambda: commitment._permute(hashes, order))
+    out["node hashes"], _ = timed(lambda: commitment._levels(level0))
     return out
 
 
 def commit_encoded(chunks: list[list[bytes]], n: int) -> bytes:
     """The build minus RFC 8785 encoding: salts, leaf hashes, salt order, tree, over records
     already encoded (in chunks, as build() has them)."""
-    salts = os.urandom(cm.SALT_SIZE * n)
+    salts = os.urandom(commitment.SALT_SIZE * n)
     hashes, first = [], 0
     for parts in chunks:
-        span = salts[cm.SALT_SIZE * first : cm.SALT_SIZE * (first + len(parts))]
-        hashes.append(cm._leaf_hashes(span, parts))
+        span = salts[commitment.SALT_SIZE * first : commitment.SALT_SIZE * (first + len(parts))]
+        hashes.append(commitment._leaf_hashes(span, parts))
         first += len(parts)
-    return cm._levels(cm._permute(b"".join(hashes), cm._salt_order(salts)))[-1]
+    return commitment._levels(commitment._permute(b"".join(hashes), commitment._salt_order(salts)))[-1]
 
 
 def main() -> None:
@@ -146,7 +146,7 @@ def main() -> None:
     msgs, leaf_bytes = hashed_messages(decl)
     hashed_bytes = sum(map(len, msgs))
     mean_record = statistics.mean(len(canonicalize(r)) for r in recs[:2000])
-    chunks = [cm._encode(recs[i : i + cm._CHUNK], i)[1].split(b"\n") for i in range(0, len(recs), cm._CHUNK)]
+    chunks = [commitment._encode(recs[i : i + commitment._CHUNK], i)[1].split(b"\n") for i in range(0, len(recs), commitment._CHUNK)]
 
     ours, encoded, ref = [], [], []
     for _ in range(args.runs):  # interleaved: the machine is shared, only side-by-side ratios count

@@ -30,7 +30,7 @@ from detente.commitment import (
 )
 from detente.envelope.canonical import canonicalize
 from detente.errors import CanonicalizationError, ProofError
-from detente.log import commitment as cm
+from detente import commitment
 from detente.log.merkle import EMPTY_ROOT, MemoryTree, leaf_hash, root_of
 
 PROPS = settings(max_examples=40, deadline=None)
@@ -392,9 +392,9 @@ def test_batch_encoding_equals_canonicalize(records: list[dict[str, Any]]) -> No
         expected = [canonicalize(r) for r in records]
     except CanonicalizationError:
         with pytest.raises(CanonicalizationError):
-            cm._canonical_records(records)
+            commitment._canonical_records(records)
         return
-    assert cm._canonical_records(records) == expected
+    assert commitment._canonical_records(records) == expected
 
 
 @pytest.mark.parametrize("record", [
@@ -432,10 +432,10 @@ def test_records_with_floats_open_as_rfc8785_numbers() -> None:
 def test_salt_order_handles_shared_prefixes() -> None:
     prefix = bytes(8)
     salts = [prefix + bytes([b]) * 24 for b in (9, 3, 7, 1)] + [b"\x01" * 32]
-    order = cm._salt_order(b"".join(salts))
+    order = commitment._salt_order(b"".join(salts))
     assert [salts[i] for i in order] == sorted(salts)
 
 
 def test_salt_order_refuses_a_repeated_salt() -> None:
     with pytest.raises(ProofError, match="same 32-byte salt"):
-        cm._salt_order(b"\x05" * 32 * 2)
+        commitment._salt_order(b"\x05" * 32 * 2)

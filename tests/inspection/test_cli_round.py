@@ -36,7 +36,10 @@ def workspace(tmp: Path) -> str:
     cli("init", "--workspace", w, "--origin", "detente.test/cli-round")
     cli("party", "US", "--workspace", w, "--witness-name", "witness.us.test")
     cli("party", "RU", "--workspace", w, "--witness-name", "witness.ru.test")
-    cli("agreement", "adopt", str(d / "agreements" / "aegis.yaml"), "--workspace", w)
+    # its includes (../vocabulary.yaml) are outside its folder: adopted with the flag, which the
+    # workspace remembers for every later verb that reloads it
+    cli("agreement", "adopt", str(d / "agreements" / "aegis.yaml"), "--workspace", w,
+        "--allow-include-outside")
     for party in ("US", "RU"):
         got = cli("declare", str(src / "declarations" / f"{party}-2022-03-01.yaml"), "--workspace", w)
         assert got["records"] > 0
@@ -82,7 +85,8 @@ def test_a_round_from_two_terminals(tmp_path: Path) -> None:
     (full,) = (Path(w) / "private" / "US").glob("declaration-*.json")
     cli("disclose", str(full), "--workspace", w)
     agreement = str(tmp_path / "agreement" / "agreements" / "aegis.yaml")
-    found = cli("check", agreement, "--workspace", w, "--at", "2099-01-01", "--hypothetical")
+    found = cli("check", agreement, "--workspace", w, "--at", "2099-01-01", "--hypothetical",
+                "--allow-include-outside")
     host = {f["party"]: f for f in found if f["kind"] == "inspection"
             and f["party"] == f["details"]["inspected"]}
     # RU's opened records at the drawn site hold no 99 GLCMs: a discrepancy, whatever was drawn

@@ -32,12 +32,14 @@ def test_a_diff_of_an_agreement_with_itself_is_empty(path: Path) -> None:
 
 
 def _copy(tmp: Path, name: str, text: str) -> Path:
-    """A variant of the US response beside the shipped one (its includes resolve)."""
+    """A variant of the US response in a folder of its own, with the vocabulary and sites it
+    includes beside it (an agreement's includes stay inside its folder)."""
     src = scenario_dir("2022")
     d = tmp / "proposals"
     d.mkdir(exist_ok=True)
     for f in ("vocabulary.yaml", "sites.yaml"):
-        (tmp / f).write_text((src / f).read_text())
+        (d / f).write_text((src / f).read_text())
+        text = text.replace(f"../{f}", f)
     p = d / name
     p.write_text(text)
     return p
