@@ -17,8 +17,8 @@ import nacl.bindings
 
 from detente.envelope.dsse import parse_envelope
 from detente.envelope.keys import SigningKey
-from detente.model.parties import Party, PartyKey, Registry, Role
 from detente.envelope.record import make_record
+from detente.model.parties import Party, PartyKey, Registry, Role
 
 ORIGIN = "bench.detente.example/log"
 PARTIES = ("US", "RU", "UK", "FR")

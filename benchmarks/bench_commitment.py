@@ -23,10 +23,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from detente.codec import unb64
-from detente.envelope.canonical import canonicalize
 from detente import commitment
+from detente.codec import unb64
 from detente.commitment import CommittedDeclaration, Opening, verify_full, verify_opening
+from detente.envelope.canonical import canonicalize
 
 # Sites and systems of the 2022 scenario (New START data exchange categories); per-item records
 # carry a unique identifier, as the treaty requires for ICBMs, SLBMs and heavy bombers.
@@ -73,7 +73,8 @@ def records(n: int, seed: int = 2022) -> list[dict[str, Any]]:
 def hashed_messages(decl: CommittedDeclaration) -> tuple[list[bytes], int]:
     """Every message the commitment hashed, rebuilt from the holder's file, and the leaf bytes."""
     entries = decl.to_json()["records"]
-    leaves = [commitment.LEAF_PREFIX + unb64(e["salt"], what="salt") + canonicalize(e["record"]) for e in entries]
+    leaves = [commitment.LEAF_PREFIX + unb64(e["salt"], what="salt") + canonicalize(e["record"])
+              for e in entries]
     msgs = [b"\x00" + leaf for leaf in leaves]
     level = [hashlib.sha256(m).digest() for m in msgs]
     while len(level) > 1:
@@ -146,7 +147,8 @@ def main() -> None:
     msgs, leaf_bytes = hashed_messages(decl)
     hashed_bytes = sum(map(len, msgs))
     mean_record = statistics.mean(len(canonicalize(r)) for r in recs[:2000])
-    chunks = [commitment._encode(recs[i : i + commitment._CHUNK], i)[1].split(b"\n") for i in range(0, len(recs), commitment._CHUNK)]
+    step = commitment._CHUNK
+    chunks = [commitment._encode(recs[i : i + step], i)[1].split(b"\n") for i in range(0, len(recs), step)]
 
     ours, encoded, ref = [], [], []
     for _ in range(args.runs):  # interleaved: the machine is shared, only side-by-side ratios count

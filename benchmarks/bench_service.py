@@ -24,9 +24,9 @@ import time
 from pathlib import Path
 
 from detente.envelope.dsse import parse_envelope
+from detente.envelope.record import make_record
 from detente.log.bundle import verify_store
 from detente.model.parties import Role
-from detente.envelope.record import make_record
 from detente.service.client import Client
 from detente.workspace import Workspace
 

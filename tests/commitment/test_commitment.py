@@ -18,6 +18,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from detente import commitment
 from detente.codec import b64, unb64
 from detente.commitment import (
     LEAF_PREFIX,
@@ -30,7 +31,6 @@ from detente.commitment import (
 )
 from detente.envelope.canonical import canonicalize
 from detente.errors import CanonicalizationError, ProofError
-from detente import commitment
 from detente.log.merkle import EMPTY_ROOT, MemoryTree, leaf_hash, root_of
 
 PROPS = settings(max_examples=40, deadline=None)
