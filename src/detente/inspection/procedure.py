@@ -1,10 +1,11 @@
 """The inspection procedure as a projection of the log: who may take which step, and when.
 
 One class, `Procedure`, folds logged records (in log order) into the state of every inspection,
-and judges a candidate step against that state. The log's content rule (`rules.InspectionRules`)
-runs it inside the write transaction, so the order is enforced where it becomes final; the
-evaluator and `detente inspect status` run the same code over the same records, so what the log
-accepted and what the findings say can never disagree.
+and judges a candidate step against that state. It is part of the one projection of the log
+(`compliance.projection.Projection`): the log's content rule (`desk.ProcedureRule`) runs it inside
+the write transaction, so the order is enforced where it becomes final; the evaluator and `detente
+inspect status` run the same code over the same records, so what the log accepted and what the
+findings say can never disagree.
 
 The steps, each a signed record whose body names the inspection:
 
