@@ -36,6 +36,8 @@ from detente.envelope.canonical import canonicalize
 from detente.errors import CanonicalizationError, ProofError
 from detente.log.merkle import EMPTY_ROOT, HASH_SIZE, inclusion_path, leaf_hash, verify_inclusion
 
+__all__ = ["SCHEME", "Commitment", "CommittedDeclaration", "Opening", "verify_full", "verify_opening"]
+
 SCHEME = "detente-commit/v1"
 #: Every leaf starts with this: a commitment leaf can never be mistaken for another kind of leaf
 #: (log leaves are JSON and start with "{"), and a v2 encoding will not collide with v1.

@@ -34,6 +34,8 @@ from detente.model.parties import Party, PartyKey, Registry, Role
 if TYPE_CHECKING:
     from detente.agreement.model import Agreement
 
+__all__ = ["Workspace"]
+
 KEYS_FILE = "keys.json"
 DB_FILE = "log.db"
 AGREEMENTS_FILE = "agreements.json"

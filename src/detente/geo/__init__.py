@@ -34,6 +34,8 @@ from shapely.validation import explain_validity
 
 from detente.errors import ConfigError
 
+__all__ = ["builtin_shape_names", "contains_points", "load_builtin", "load_geojson"]
+
 _SHAPES_PACKAGE = "detente.geo.shapes"
 _SUFFIX = ".geojson"
 _AREAS = ("Polygon", "MultiPolygon")
