@@ -172,7 +172,7 @@ def run_demo(workspace: Path | None, console: Console | None) -> dict[str, Any]:
     treaty = [f for f in at_march.findings if f.agreement in in_force]
     what_if = [f for f in at_march.findings if f.agreement not in in_force]
     after_round = check([a for a in agreements if a.id == AEGIS], log, ROUND_EVALUATED_AT,
-                        hypothetical=True, disclosed=disclosed)
+                        hypothetical=True, disclosed=disclosed, enforced=ws.agreements())
     findings = [*treaty, *what_if]
     counts: dict[str, int] = {}
     for f in findings:

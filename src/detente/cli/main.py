@@ -498,7 +498,7 @@ def check_cmd(
         ags = [load_agreement(f, allow_outside=allow_include_outside) for f in agreements]
         ws = Workspace.open(workspace, db)
         result = check(ags, ws.log(writable=False), when, known_at=known, hypothetical=hypothetical,
-                       disclosed=read_disclosed(ws.disclosed))
+                       disclosed=read_disclosed(ws.disclosed), enforced=ws.agreements())
     except DetenteError as exc:
         fail(exc, as_json, code=2)
     if as_json:

@@ -63,6 +63,7 @@ def check(
     known_at: dt.datetime | None = None,
     hypothetical: bool = False,
     disclosed: Mapping[bytes, list[dict[str, Any]]] | None = None,
+    enforced: Sequence[Agreement] = (),
 ) -> CheckResult:
     """Evaluate against the log as of its latest signed checkpoint: the findings, the entries they
     cite and the proofs all refer to that one tree, so a later append cannot shift them.
@@ -72,9 +73,14 @@ def check(
 
     `disclosed`: full declarations received (`read_disclosed`); committed declarations without
     one count as aggregates only.
+
+    `enforced`: the agreements whose procedure the log enforces (the workspace's adopted ones).
+    The inspection steps are judged under those and the evaluated ones together, so evaluating
+    one agreement never reports another's lawful steps as void.
     """
     scp = log.latest()
-    projection = project_log(log.store, scp.checkpoint.size, agreements={a.id: a for a in agreements},
+    procedure = {a.id: a for a in enforced} | {a.id: a for a in agreements}
+    projection = project_log(log.store, scp.checkpoint.size, agreements=procedure,
                              registry=log.registry, known_at=known_at, disclosed=disclosed)
     state = projection.at(at)
     findings: list[Finding] = []

@@ -99,7 +99,8 @@ class Dashboard:
         log = self.ws.log(writable=False)
         if not log.size():
             return {"at": at.isoformat(), "findings": [], "checkpoint": None}
-        res = check(self.agreements, log, at, hypothetical=True, disclosed=read_disclosed(self.ws.disclosed))
+        res = check(self.agreements, log, at, hypothetical=True, disclosed=read_disclosed(self.ws.disclosed),
+                    enforced=self.ws.agreements())
         return {"at": at.isoformat(), "checkpoint": res.checkpoint,
                 "findings": [f.public().to_json() for f in res.findings]}
 

@@ -67,6 +67,6 @@ def remedy(ob: Obligation, f: Finding) -> str:
 
 
 def impact(proposal: Agreement, ws: Workspace, at: dt.date) -> Impact:
-    result = check([proposal], ws.log(writable=False), at, hypothetical=True,
+    result = check([proposal], ws.log(writable=False), at, hypothetical=True, enforced=ws.agreements(),
                    disclosed=read_disclosed(ws.disclosed))
     return Impact(proposal, at, result.findings)

@@ -103,7 +103,8 @@ def build_report(
     # agreements in force first, as a government's report leads with its treaty obligations
     agreements = sorted(agreements, key=lambda a: a.stage_at(at) != "in-force")
     # one evaluation of them all: one read of the log, one checkpoint behind every finding
-    result = check(agreements, log, at, known_at=known_at, hypothetical=True, disclosed=disclosed)
+    result = check(agreements, log, at, known_at=known_at, hypothetical=True, disclosed=disclosed,
+                   enforced=ws.agreements())
     checkpoint = result.checkpoint
     if public:
         result = replace(result, findings=tuple(f.public() for f in result.findings),
