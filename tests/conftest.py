@@ -8,9 +8,12 @@ Keys come from fixed seeds, so every run signs the same bytes.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+import os
+import stat
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -187,3 +190,17 @@ def demo_ws(tmp_path_factory: pytest.TempPathFactory) -> Any:
     path = tmp_path_factory.mktemp("demo") / "ws"
     run_demo(path, None)
     return path
+
+
+@pytest.fixture
+def umask0() -> Iterator[None]:
+    """Run with umask 0: whatever the code creates has exactly the mode it asks for."""
+    old = os.umask(0)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def file_mode(p: Path) -> int:
+    return stat.S_IMODE(p.stat().st_mode)

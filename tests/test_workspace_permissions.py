@@ -5,13 +5,12 @@ and `detente init`, `detente demo`-style creation and key writing never make suc
 from __future__ import annotations
 
 import os
-import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from conftest import file_mode
 from detente.cli import app
 from detente.errors import ConfigError
 from detente.model.parties import Role
@@ -19,19 +18,6 @@ from detente.workspace import Workspace
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
 ORIGIN = "detente.test/perms"
-
-
-@pytest.fixture
-def umask0() -> Iterator[None]:
-    old = os.umask(0)
-    try:
-        yield
-    finally:
-        os.umask(old)
-
-
-def _mode(p: Path) -> int:
-    return stat.S_IMODE(p.stat().st_mode)
 
 
 @pytest.fixture
@@ -51,7 +37,7 @@ def test_open_refuses_a_directory_others_can_write(ws: Workspace, mode: int, whi
     assert info.value.code == "permissions"
     assert f"chmod go-w {target}" in info.value.message
     assert str(target) in info.value.message
-    target.chmod(_mode(target) & ~0o022)  # what `chmod go-w`, the fix the message names, does
+    target.chmod(file_mode(target) & ~0o022)  # what `chmod go-w`, the fix the message names, does
     assert Workspace.open(ws.path).registry().origin == ORIGIN
 
 
@@ -76,12 +62,12 @@ def test_init_under_umask_0_makes_a_workspace_open_accepts(tmp_path: Path, umask
     w = tmp_path / "new"
     res = CliRunner().invoke(app, ["init", "--workspace", str(w), "--origin", ORIGIN])
     assert res.exit_code == 0, res.output
-    assert _mode(w) & 0o022 == 0
-    assert _mode(w / "secrets") == 0o700
-    assert _mode(w / "secrets" / "operator.key") == 0o600
+    assert file_mode(w) & 0o022 == 0
+    assert file_mode(w / "secrets") == 0o700
+    assert file_mode(w / "secrets" / "operator.key") == 0o600
     res = CliRunner().invoke(app, ["party", "US", "--workspace", str(w), "--witness-name", "w.us.test"])
     assert res.exit_code == 0, res.output
-    assert _mode(w / "secrets" / "US.key") == 0o600
+    assert file_mode(w / "secrets" / "US.key") == 0o600
     Workspace.open(w).operator_key()
 
 
@@ -90,6 +76,6 @@ def test_keys_written_into_a_new_secrets_directory_under_umask_0(tmp_path: Path,
     (tmp_path / "ws").mkdir(mode=0o755)
     w = Workspace.create(tmp_path / "ws", ORIGIN)
     w.add_party("US", "US", roles=frozenset({Role.DECLARANT}), witness_name="w.us.test")
-    assert _mode(w.secrets) == 0o700
-    assert {_mode(f) for f in w.secrets.iterdir()} == {0o600}
+    assert file_mode(w.secrets) == 0o700
+    assert {file_mode(f) for f in w.secrets.iterdir()} == {0o600}
     Workspace.open(w.path).party_key("US")

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import json
 import os
-import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from conftest import file_mode
 from detente.envelope.keys import SigningKey, read_private_key, write_private_key
 from detente.errors import ConfigError
 
@@ -22,19 +21,6 @@ pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
 @pytest.fixture(autouse=True)
 def _no_env_passphrase(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("DETENTE_PASSPHRASE", raising=False)
-
-
-@pytest.fixture
-def umask0() -> Iterator[None]:
-    old = os.umask(0)
-    try:
-        yield
-    finally:
-        os.umask(old)
-
-
-def _mode(p: Path) -> int:
-    return stat.S_IMODE(p.stat().st_mode)
 
 
 @pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o660, 0o606, 0o666, 0o620, 0o602, 0o610])
@@ -69,8 +55,8 @@ def test_write_private_key_makes_key_and_new_directory_private_under_umask_0(
 ) -> None:
     path = tmp_path / "new" / "dir" / "key.pem"
     write_private_key(path, SigningKey.generate())
-    assert _mode(path) == 0o600
-    assert _mode(path.parent) == 0o700
+    assert file_mode(path) == 0o600
+    assert file_mode(path.parent) == 0o700
     read_private_key(path)
 
 
@@ -79,7 +65,7 @@ def test_write_private_key_leaves_an_existing_directory_alone(tmp_path: Path) ->
     d.mkdir()
     d.chmod(0o750)
     write_private_key(d / "k.pem", SigningKey.generate())
-    assert _mode(d) == 0o750
+    assert file_mode(d) == 0o750
 
 
 def test_keygen_under_umask_0_makes_nothing_others_can_write(tmp_path: Path, umask0: None) -> None:
@@ -88,8 +74,8 @@ def test_keygen_under_umask_0_makes_nothing_others_can_write(tmp_path: Path, uma
     out = tmp_path / "keys"
     res = CliRunner().invoke(app, ["keygen", "US", "--out", str(out), "--json"])
     assert res.exit_code == 0, res.output
-    assert _mode(out) == 0o700
-    assert _mode(out / "US.key") == 0o600
-    assert _mode(out / "US.pub.json") & 0o022 == 0
+    assert file_mode(out) == 0o700
+    assert file_mode(out / "US.key") == 0o600
+    assert file_mode(out / "US.pub.json") & 0o022 == 0
     assert json.loads((out / "US.pub.json").read_text())["party"] == "US"
     read_private_key(out / "US.key")
