@@ -704,12 +704,21 @@ def _obligation(r: _Resolver, path: Path_, od: Any, ids: list[str]) -> model.Obl
         if od.reveal_hours is not None and "joint-random" not in methods:
             raise src.error((*path, "reveal_hours"), "reveal_hours applies to joint-random selection only",
                             key=True)
+        anchor: dt.date | None = None
+        if od.quota.start == "entry-into-force":
+            anchor = r.doc.entry_into_force
+            if anchor is None:
+                raise src.error((*path, "quota", "from"), "quota periods from entry into force need the "
+                                "agreement's entry_into_force: date")
+        elif isinstance(od.quota.start, dt.date):
+            anchor = od.quota.start
         return model.Inspection(
             **common,
             inspecting=od.inspecting,
             inspected=od.inspected,
             quota_count=od.quota.count,
             quota_per=od.quota.per,
+            quota_anchor=anchor,
             notice_hours=od.notice_hours,
             selection=methods[0],
             selections=tuple(methods),

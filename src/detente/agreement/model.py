@@ -154,6 +154,9 @@ class Inspection(Obligation):
     inspected: str = ""
     quota_count: int = 0
     quota_per: str = "year"
+    #: Where quota periods start: None for calendar periods, else the first day of the first period
+    #: (entry into force for treaty years, or a date the agreement names).
+    quota_anchor: dt.date | None = None
     notice_hours: int = 0
     selection: str = "challenge"  # the first (or only) method
     selections: tuple[str, ...] = ("challenge",)  # every method the inspector may use

@@ -202,6 +202,12 @@ class NotifyDoc(_Obligation):
 class Quota(Strict):
     count: Count
     per: Literal["year", "half-year", "quarter", "month"]
+    start: Literal["calendar", "entry-into-force"] | Date = Field(
+        "calendar",
+        alias="from",
+        description="where periods start: 'calendar' (1 January, 1 July, …), 'entry-into-force' "
+        "(treaty years: the INF Treaty's first treaty year ran from 1 June 1988), or a date",
+    )
 
 
 Method = Literal["challenge", "joint-random", "unilateral"]

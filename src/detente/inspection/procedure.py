@@ -57,15 +57,46 @@ class StepRefused(RecordRefused):
     """An inspection step out of order, out of bounds, or by the wrong party."""
 
 
-def period_start(at: dt.date, per: str) -> dt.date:
-    """The first day of the quota period (calendar year, half-year, quarter or month) holding `at`."""
-    if per == "year":
-        return dt.date(at.year, 1, 1)
-    if per == "half-year":
-        return dt.date(at.year, 1 if at.month <= 6 else 7, 1)
-    if per == "quarter":
-        return dt.date(at.year, 3 * ((at.month - 1) // 3) + 1, 1)
-    return dt.date(at.year, at.month, 1)
+#: The length of each quota period, in months.
+PERIOD_MONTHS = {"year": 12, "half-year": 6, "quarter": 3, "month": 1}
+
+
+def _add_months(d: dt.date, months: int) -> dt.date:
+    """`d` moved by `months` (negative: back), the day clamped to the month's last day."""
+    y, m = divmod(d.month - 1 + months, 12)
+    year, month = d.year + y, m + 1
+    last = (dt.date(year + (month == 12), month % 12 + 1, 1) - dt.timedelta(days=1)).day
+    return dt.date(year, month, min(d.day, last))
+
+
+#: Calendar periods are the ones anchored on any 1 January.
+_CALENDAR = dt.date(2000, 1, 1)
+
+
+def period_bounds(at: dt.date, per: str, anchor: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """The first and last day of the quota period holding `at`.
+
+    Calendar periods (`anchor` None): the year, half-year, quarter or month. Anchored periods run
+    from `anchor` (entry into force: treaty years) in steps of the period's length, the k-th
+    starting on `anchor` moved by k periods; a date before the anchor falls in a period before it.
+    """
+    months = PERIOD_MONTHS[per]
+    base = anchor or _CALENDAR
+    k = ((at.year - base.year) * 12 + at.month - base.month) // months
+    while _add_months(base, k * months) > at:  # the anchor's day of the month is later than at's
+        k -= 1
+    while _add_months(base, (k + 1) * months) <= at:
+        k += 1
+    return _add_months(base, k * months), _add_months(base, (k + 1) * months) - dt.timedelta(days=1)
+
+
+def period_start(at: dt.date, per: str, anchor: dt.date | None = None) -> dt.date:
+    return period_bounds(at, per, anchor)[0]
+
+
+def period_name(ob: Inspection) -> str:
+    """'year', or 'year counted from 1988-06-01' for anchored (treaty) periods."""
+    return ob.quota_per if ob.quota_anchor is None else f"{ob.quota_per} counted from {ob.quota_anchor}"
 
 
 @dataclass(frozen=True)
@@ -305,14 +336,19 @@ class Procedure:
             raise _refuse("notice", f"arrival {b['arrival']} is {hours:.1f} hours after the request; "
                           f"{ag.id}/{ob.id} requires at least {ob.notice_hours} hours' notice: set "
                           f"arrival to {_t(step.signed_at + dt.timedelta(hours=ob.notice_hours))} or later")
-        start = period_start(step.signed_at.date(), ob.quota_per)
+        day = step.signed_at.date()
+        for c in ob.conditions:  # a regime's window (after:, before:) bounds when it may be used
+            if (c.after is not None and day < c.after) or (c.before is not None and day >= c.before):
+                raise _refuse("window", f"{ag.id}/{ob.id} applies {c.describe()}; a request signed on "
+                              f"{day} is outside it")
+        start = period_start(day, ob.quota_per, ob.quota_anchor)
         used = [c for c in self.cases.values() if c.agreement == ag.id and c.obligation == ob.id
                 and c.request.signed_at.date() >= start]
         if len(used) >= ob.quota_count:
             raise _refuse("quota", f"{ob.inspecting} has used {len(used)} of {ob.quota_count} "
-                          f"inspections per {ob.quota_per} under {ag.id}/{ob.id} since {start} "
+                          f"inspections per {period_name(ob)} under {ag.id}/{ob.id} since {start} "
                           f"({', '.join(c.id for c in used)}); the next period starts after "
-                          f"{_period_end(start, ob.quota_per)}")
+                          f"{period_bounds(start, ob.quota_per, ob.quota_anchor)[1]}")
         pool = pool_for(ag, ob)
         site = b.get("site")
         if method == "joint-random":
@@ -537,12 +573,6 @@ def _found_item(ag: Agreement, item: Any, k: int) -> None:
         raise _refuse("malformed", f"found item {k}: identifiers must be a list of strings")
     if not isinstance(item.get("attributes", {}), dict):
         raise _refuse("malformed", f"found item {k}: attributes must be an object")
-
-
-def _period_end(start: dt.date, per: str) -> dt.date:
-    months = {"year": 12, "half-year": 6, "quarter": 3, "month": 1}[per]
-    y, mth = divmod(start.month - 1 + months, 12)
-    return dt.date(start.year + y, mth + 1, 1) - dt.timedelta(days=1)
 
 
 def pool_for(ag: Agreement, ob: Inspection) -> draw.Pool:

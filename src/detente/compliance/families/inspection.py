@@ -15,7 +15,7 @@ from detente.compliance.columns import TOP
 from detente.compliance.context import Context, end_of_day, evidence_of, finding, times
 from detente.compliance.details import InspectionCheck, InspectionDetails
 from detente.compliance.findings import Finding, Status
-from detente.inspection.procedure import Case, period_start
+from detente.inspection.procedure import Case, period_name, period_start
 from detente.model.records import LoggedRecord
 
 __all__ = ["evaluate_inspection"]
@@ -26,7 +26,7 @@ def evaluate_inspection(ctx: Context, ob: Obligation, party: str, reading: Readi
     the log is a violation) and the inspecting party's (keeping to the quota). The inspection
     workflow adds requests, draws, refusals and reports to the log."""
     assert isinstance(ob, Inspection)
-    start = period_start(ctx.state.at, ob.quota_per)
+    start = period_start(ctx.state.at, ob.quota_per, ob.quota_anchor)
     used = [
         r
         for r in ctx.state.requests
@@ -35,7 +35,7 @@ def evaluate_inspection(ctx: Context, ob: Obligation, party: str, reading: Readi
     ev = tuple(evidence_of(None, r, "inspection request") for r in used[:TOP])
     pool = ", ".join(ob.sites) if ob.sites else "sites of kind " + ", ".join(ob.site_kinds or ())
     regime = (
-        f"{ob.inspecting} may inspect {ob.inspected} up to {times(ob.quota_count)} per {ob.quota_per} "
+        f"{ob.inspecting} may inspect {ob.inspected} up to {times(ob.quota_count)} per {period_name(ob)} "
         f"({' or '.join(ob.selections)} selection, {ob.notice_hours} hours' notice; pool: {pool})"
     )
     details = InspectionDetails(ob.inspecting, ob.inspected, tuple(ob.selections), ob.notice_hours)
