@@ -46,12 +46,13 @@ class Log:
         self.history.records.append(rec)
         return rec
 
-    def declare(self, party: str, holdings: Iterable[Mapping[str, Any]], as_of: dt.date = AT,
+    def declare(self, party: str, holdings: Iterable[Mapping[str, Any]] | None, as_of: dt.date = AT,
                 signed_at: dt.datetime = NOON, sites: Mapping[str, Mapping[str, Any]] | None = None,
                 aggregates: Mapping[str, Any] | None = None) -> Declaration:
+        """`holdings` None: a declaration of aggregates only; [] declares that it holds nothing."""
         rec = self.record("declaration", party, signed_at)
-        d = Declaration(rec, as_of, tuple({**h, "party": party} for h in holdings), dict(sites or {}),
-                        dict(aggregates or {}))
+        d = Declaration(rec, as_of, tuple({**h, "party": party} for h in holdings or ()),
+                        dict(sites or {}), dict(aggregates or {}), itemised=holdings is not None)
         self.history.declarations.append(d)
         return d
 

@@ -157,7 +157,7 @@ def test_a_lower_bound_already_over_the_limit_is_a_violation(treaty: Agreement) 
 
 def test_no_declaration_and_aggregates_only_are_unverified(treaty: Agreement) -> None:
     log = Log()
-    log.declare("RU", [], aggregates={"deployed_warheads": 1474})
+    log.declare("RU", None, aggregates={"deployed_warheads": 1474})
     fs = log.run(treaty)
     us, ru = find(fs, "vehicles", "US"), find(fs, "vehicles", "RU")
     assert us.status == "unverified"
@@ -346,3 +346,15 @@ def test_new_start_launcher_dispute_2022() -> None:
                         ("heavy bomber", "converted", 41)]
     assert sum(c for *_, c in disputed) == 101
     assert "RU's reading counts 101 more than US's" in ru.explanation
+
+
+def test_declaring_nothing_is_compliant_with_every_limit_and_ban(treaty: Agreement) -> None:
+    """A party that eliminated everything declares zero: compliant, not 'aggregates only'."""
+    log = Log()
+    log.declare("RU", [])
+    fs = [f for f in log.run(treaty) if f.party == "RU"]
+    counted = [f for f in fs if f.kind in ("limit", "ban", "zone")]
+    assert counted
+    for f in counted:
+        assert (f.status, f.value) == ("compliant", 0), (f.obligation, f.explanation)
+        assert "aggregates only" not in f.explanation

@@ -60,9 +60,19 @@ def test_a_visit_that_finds_what_was_declared(rnd: Round) -> None:
     assert {"inspection report on deveselu", "opened declaration records at deveselu",
             "escort's countersignature"} <= roles
     assert all(e.proof is not None for e in host.evidence)  # every citation proven
-    # the verified launcher configuration lifts the capability presumption at Deveselu
+    # the capability rule reads the US launchers site by site: once the US declaration is
+    # disclosed to this workspace, the verified configuration lifts the presumption at Deveselu,
+    # while Redzikowo, not visited, stays presumed capable
     cap = one(fs, "aegis-launchers-not-tomahawk-capable", "US")
-    assert "deveselu" in cap.explanation
+    assert cap.status == "unverified"  # sealed: the launchers cannot be read item by item
+    (full,) = sorted((rnd.ws.path / "private" / "US").glob("declaration-*.json"))
+    disclose(rnd.ws, full)
+    cap = one(findings(rnd), "aegis-launchers-not-tomahawk-capable", "US")
+    assert cap.status == "violation"
+    rows = {i["site"]: i for i in cap.items}
+    assert rows["deveselu"]["banned"] == []
+    assert rows["deveselu"]["basis"].startswith("verified")
+    assert rows["redzikowo"]["banned"] == ["Tomahawk"]
 
 
 def test_a_discrepancy_is_a_violation(rnd: Round) -> None:

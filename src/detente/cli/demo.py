@@ -120,7 +120,7 @@ def run_demo(workspace: Path | None, console: Console | None) -> dict[str, Any]:
     say(f"replaying the record on a simulated clock, {T_SEPT_2021_EXCHANGE.date()} to "
         f"{T_MARCH_2022_EXCHANGE.date()}")
     append(T_SEPT_2021_EXCHANGE, [
-        ("declaration", p, {"as_of": "2021-09-01", "holdings": [], "sites": [], "aggregates": f,
+        ("declaration", p, {"as_of": "2021-09-01", "sites": [], "aggregates": f,
                             "source": SEPT_2021_SOURCE}) for p, f in SEPT_2021.items()])
     for party, body in STATEMENTS:
         append(T_RU_DRAFT if party == "RU" else T_US_RESPONSE, [("statement", party, body)])

@@ -57,6 +57,9 @@ class Declaration:
     commitment: Commitment | None = None
     #: Committed, and the full records were not disclosed to this workspace: aggregates only.
     sealed: bool = False
+    #: The holdings are given item by item (a `holdings` list, perhaps empty: a party that holds
+    #: nothing declares zero; or a commitment this workspace can open). False: aggregates only.
+    itemised: bool = True
 
     @property
     def party(self) -> str:
@@ -200,6 +203,7 @@ def _declaration(rec: LoggedRecord, p: Projection) -> None:
     b = rec.body
     holdings = b.get("holdings", [])
     sites = b.get("sites", [])
+    itemised = "holdings" in b
     commitment, sealed = None, False
     if "commitment" in b:
         try:
@@ -213,7 +217,10 @@ def _declaration(rec: LoggedRecord, p: Projection) -> None:
         p.procedure.declared(DeclaredCommitment(rec.index, rec.author, rec.signed_at,
                                                 str(b.get("as_of", "")), commitment))
         opened = p.disclosed.get(commitment.root)
+        if commitment.size == 0:  # a commitment to no records at all: zero, for anyone to see
+            opened = []
         holdings, sealed = (list(opened), False) if opened is not None else ([], True)
+        itemised = not sealed
     if not isinstance(holdings, list) or not isinstance(sites, list):
         raise ValueError("holdings and sites must be lists")
     items = []
@@ -230,6 +237,7 @@ def _declaration(rec: LoggedRecord, p: Projection) -> None:
             b.get("aggregates") or {},
             commitment,
             sealed,
+            itemised,
         )
     )
 

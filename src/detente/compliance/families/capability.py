@@ -26,6 +26,12 @@ def evaluate_capability(ctx: Context, ob: Obligation, party: str, reading: Readi
     decl = ctx.state.declarations.get(party)
     if decl is None:
         return finding(ctx, ob, party, None, "unverified", f"{party} has no declaration as of {ctx.at}.")
+    if not decl.itemised:
+        return finding(ctx, ob, party, None, "unverified",
+                       f"{party}'s declaration as of {decl.as_of} gives "
+                       + ("committed records not disclosed to this workspace" if decl.sealed else
+                          "aggregates only")
+                       + f", not the launchers {ob.id} looks at.", evidence=(evidence_of(decl),))
     t = ctx.table
     assert ob.launcher is not None
     mask = ob.launcher.mask(t) & (t.column("party") == ctx.party_codes.get(party, -2))

@@ -35,7 +35,7 @@ def evaluate_counted(ctx: Context, ob: Obligation, party: str, reading: Reading 
             "unverified",
             f"{party} has no declaration as of {ctx.at} in the log, so {ob.id} cannot be checked.",
         )
-    if not decl.holdings:
+    if not decl.itemised:
         return finding(
             ctx,
             ob,
