@@ -453,3 +453,19 @@ def test_shipped_agreements_load() -> None:
     assert "Tomahawk" in cap.banned_categories
     assert "SM-3" not in cap.banned_categories
     assert {"deveselu", "redzikowo"} <= set(aegis.sites)
+
+
+def test_treaty_periods_are_explained_not_misspelled(tmp_path: Path) -> None:
+    """`per: treaty-year` is not a typo of `half-year`: treaty years are years counted from entry
+    into force, and the error says how to write them."""
+    text = (tmp_path / "a.yaml")
+    base = Path(__file__).parents[2] / "src/detente/scenarios/2022/agreements/aegis-ashore-transparency.yaml"
+    src = base.read_text()
+    assert "per: year" in src
+    text.write_text(src.replace("per: year", "per: treaty-year", 1))
+    for f in ("vocabulary.yaml", "sites.yaml"):
+        (tmp_path / f).write_text((base.parent.parent / f).read_text())
+    text.write_text(text.read_text().replace("../", ""))
+    with pytest.raises(AgreementError, match="write per: year with from: entry-into-force") as info:
+        load_agreement(text)
+    assert "did you mean" not in info.value.message

@@ -406,3 +406,16 @@ def test_numbers_compare_as_numbers() -> None:
     assert compile_selector("range_km > -1e3", VOCAB).mask(t).all()
     assert compile_selector("range_km == 480.5", VOCAB).mask(t).tolist() == [False] * 4 + [True]
     assert not math.isnan(float(t.column("range_km")[0]))
+
+
+@pytest.mark.parametrize(("text", "words", "column"), [
+    ("range_km between 500 and 5500", "500 <= range_km <= 5500", 9),
+    ("range_km >= 500 km", "takes no unit", 16),
+    ("500 km <= range_km", "takes no unit", 4),
+    ("range_km >= ", "a selector is comparisons", None),
+])
+def test_syntax_errors_say_what_form_is_accepted(text: str, words: str, column: int | None) -> None:
+    with pytest.raises(SelectorSyntaxError, match=words) as info:
+        compile_selector(text, VOCAB)
+    if column is not None:  # the column points at the offending word, not beside it
+        assert info.value.offset == column

@@ -163,11 +163,16 @@ def _schema_error(src: Source, root: type[BaseModel], err: Mapping[str, Any]) ->
         return src.error(path, "missing required field 'kind'", key=True)
     if typ == "literal_error":
         options = [o.strip().strip("'") for o in str(ctx.get("expected", "")).replace(" or ", ",").split(",")]
+        suggestion = _suggest(str(value), options)
+        period = str(value).removeprefix("treaty-").removeprefix("treaty ")
+        if path[-1] == "per" and period != str(value) and period in options:
+            # treaty years are years counted from entry into force, not another kind of period
+            suggestion = f"treaty {period}s: write per: {period} with from: entry-into-force"
         return src.error(
             path,
             f"'{value}' is not allowed",
             expected="one of: " + ", ".join(options),
-            suggestion=_suggest(str(value), options),
+            suggestion=suggestion,
         )
     if typ in ("greater_than_equal", "greater_than"):
         bound = ctx.get("ge", ctx.get("gt"))

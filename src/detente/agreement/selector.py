@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -184,6 +185,29 @@ def _not(inner: Callable[[Table], Mask3]) -> Callable[[Table], Mask3]:
     return neg
 
 
+#: What a selector may be, said whenever one cannot be parsed.
+FORMS = ("comparisons (==, !=, <, <=, >, >=; a range as a chain: 500 <= range_km <= 5500), "
+         "attr in [\"a\", \"b\"], true/false attributes by name, joined by and, or, not and parentheses")
+_BETWEEN = re.compile(r"\b(\w+)\s+between\s+(\S+)\s+and\s+(\S+)")
+_UNIT = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s+(?!and\b|or\b|in\b|not\b|if\b|else\b)([A-Za-z_]\w*)")
+
+
+def _syntax_error(text: str, exc: SyntaxError) -> SelectorSyntaxError:
+    """Say what went wrong in the words of the selector language, and what would be accepted."""
+    m = _BETWEEN.search(text)
+    if m:
+        return SelectorSyntaxError(
+            f"there is no 'between': write the range as a chain, {m.group(2)} <= {m.group(1)} <= "
+            f"{m.group(3)} (both ends included)", m.start() + len(m.group(1)) + 1)
+    m = _UNIT.search(text)
+    if m:
+        return SelectorSyntaxError(
+            f"a number takes no unit ('{m.group(1)} {m.group(2)}'): write {m.group(1)}; the attribute's "
+            "unit is set where it is defined", m.start(2))
+    where = max((exc.offset or 1) - 1, 0)
+    return SelectorSyntaxError(f"not a valid expression ({exc.msg}); a selector is {FORMS}", where)
+
+
 def compile_selector(text: str, vocab: Vocabulary) -> Selector:
     """Parse, check against `vocab`, and compile. Raises SelectorSyntaxError with a column."""
     if not isinstance(text, str) or not text.strip():
@@ -202,9 +226,7 @@ def compile_selector(text: str, vocab: Vocabulary) -> Selector:
     except (RecursionError, MemoryError):
         raise SelectorSyntaxError("selector is nested too deeply; simplify it") from None
     except SyntaxError as exc:
-        raise SelectorSyntaxError(
-            f"not a valid expression: {exc.msg}", max((exc.offset or 1) - 1, 0)
-        ) from None
+        raise _syntax_error(stripped, exc) from None
     names: set[str] = set()
     cats: set[str] = set()
 
