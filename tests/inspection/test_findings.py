@@ -137,3 +137,23 @@ def test_sealed_declarations_count_only_once_disclosed(rnd: Round) -> None:
     path.write_text(json.dumps(data))
     f = one(findings(rnd, "new-start"), "deployed-warheads", "US")
     assert (f.status, f.value) == ("unverified", None)
+
+
+def test_found_and_declared_are_compared_on_the_types_the_team_recorded(rnd: Round) -> None:
+    """24 SM-3 found, 24 declared, but of another type: the team recorded the type designation,
+    so the comparison is per type, and says which (counting the category alone would pass)."""
+    deveselu_visit(rnd, [{"category": "MK 41 launcher", "count": 3},
+                         {"category": "SM-3", "count": 24, "attributes": {"system": "SM-3 Block IIA"}}])
+    host = one(findings(rnd), RU_OB, "US")
+    assert host.status == "violation", host.explanation
+    (acc,) = host.to_json()["details"]["inspections"]
+    assert acc["discrepancies"] == ["SM-3 (system SM-3 Block IB): found 0, declared 24",
+                                    "SM-3 (system SM-3 Block IIA): found 24, declared 0"]
+    assert acc["found"] == {"MK 41 launcher": 3, "SM-3 (system SM-3 Block IIA)": 24}
+
+
+def test_the_same_type_recorded_matches(rnd: Round) -> None:
+    deveselu_visit(rnd, [{"category": "MK 41 launcher", "count": 3},
+                         {"category": "SM-3", "count": 24, "attributes": {"system": "SM-3 Block IB"}}])
+    host = one(findings(rnd), RU_OB, "US")
+    assert host.status == "compliant", host.explanation

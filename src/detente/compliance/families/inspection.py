@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
+from typing import Any
 
 from detente.agreement.model import Inspection, Obligation, Reading
 from detente.compliance.columns import TOP
@@ -94,32 +95,58 @@ def evaluate_inspection(ctx: Context, ob: Obligation, party: str, reading: Readi
 
 
 def _accuracy(case: Case, end: dt.datetime) -> tuple[InspectionCheck, list[tuple[LoggedRecord, str]]]:
-    """One report against the records the host opened for its site: counts per category (only
-    categories the team counted, plus anything found that was not declared), and identifiers
-    where the team recorded them. An opening cannot prove the host opened every record of the
-    site; the team's count is what catches a withheld one (it shows as undeclared)."""
+    """One report against the records the host opened for its site.
+
+    Counts are compared on what the team recorded: per category, and within a category per value
+    of each attribute the team noted for it (type designation, configuration…), so two missile
+    types are never lumped together; identifiers where the team recorded them. Only categories
+    the team counted are compared, plus anything found that was not declared. An opening cannot
+    prove the host opened every record of the site; the team's count is what catches a withheld
+    one (it shows as undeclared)."""
     report = case.report
     assert report is not None
     openings = [(st, recs) for st, recs in case.openings if st.signed_at <= end]
     opened = [r for _, recs in openings for r in recs]
+    items = [i for i in report.body.get("found", []) if isinstance(i, dict)]
+    # the attributes the team recorded, per category: the grain of the comparison
+    noted: dict[str, set[str]] = {}
+    for item in items:
+        attrs = item.get("attributes")
+        noted.setdefault(str(item["category"]), set()).update(attrs if isinstance(attrs, dict) else ())
+
+    def key(cat: str, attrs: Any) -> str:
+        values = attrs if isinstance(attrs, dict) else {}
+        names = sorted(noted.get(cat, ()))
+        if not names:
+            return cat
+        return f"{cat} (" + ", ".join(f"{n} {values.get(n, '—')}" for n in names) + ")"
+
     declared: dict[str, int] = {}
     declared_ids: dict[str, set[str]] = {}
     for r in opened:
         cat = str(r.get("category"))
-        declared[cat] = declared.get(cat, 0) + int(r.get("count", 1))
+        k = key(cat, r.get("attributes"))
+        declared[k] = declared.get(k, 0) + int(r.get("count", 1))
         declared_ids.setdefault(cat, set()).update(str(x) for x in r.get("identifiers") or [])
     found: dict[str, int] = {}
     seen_ids: dict[str, set[str]] = {}
-    for item in report.body.get("found", []):
+    for item in items:
         cat = str(item["category"])
-        found[cat] = found.get(cat, 0) + int(item["count"])
+        k = key(cat, item.get("attributes"))
+        found[k] = found.get(k, 0) + int(item["count"])
         if "identifiers" in item:
             seen_ids.setdefault(cat, set()).update(item["identifiers"])
     discrepancies = []
     if opened:
-        for cat in sorted(found):
-            if found[cat] != declared.get(cat, 0):
-                discrepancies.append(f"{cat}: found {found[cat]}, declared {declared.get(cat, 0)}")
+        counted = {str(i["category"]) for i in items}
+        # a declared type the team looked for (its category, at the grain it recorded) and did not
+        # find is found 0
+        compared = sorted(set(found) | {k for k in declared if k.split(" (", 1)[0] in counted
+                                        and noted.get(k.split(" (", 1)[0])})
+        for k in compared:
+            if found.get(k, 0) != declared.get(k, 0):
+                discrepancies.append(f"{k}: found {found.get(k, 0)}, declared {declared.get(k, 0)}")
+        for cat in sorted(counted):
             extra = sorted(seen_ids.get(cat, set()) - declared_ids.get(cat, set()))
             missing = (sorted(declared_ids.get(cat, set()) - seen_ids.get(cat, set()))
                        if cat in seen_ids else [])
