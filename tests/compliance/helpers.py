@@ -48,11 +48,13 @@ class Log:
 
     def declare(self, party: str, holdings: Iterable[Mapping[str, Any]] | None, as_of: dt.date = AT,
                 signed_at: dt.datetime = NOON, sites: Mapping[str, Mapping[str, Any]] | None = None,
-                aggregates: Mapping[str, Any] | None = None) -> Declaration:
-        """`holdings` None: a declaration of aggregates only; [] declares that it holds nothing."""
+                aggregates: Mapping[str, Any] | None = None, under: Iterable[str] = ()) -> Declaration:
+        """`holdings` None: a declaration of aggregates only; [] declares that it holds nothing;
+        `under`: the agreements it is made under (none: unscoped)."""
         rec = self.record("declaration", party, signed_at)
         d = Declaration(rec, as_of, tuple({**h, "party": party} for h in holdings or ()),
-                        dict(sites or {}), dict(aggregates or {}), itemised=holdings is not None)
+                        dict(sites or {}), dict(aggregates or {}), itemised=holdings is not None,
+                        scope=frozenset(under))
         self.history.declarations.append(d)
         return d
 

@@ -71,6 +71,9 @@ def declare(
     file: Annotated[Path, typer.Argument(help="Declaration YAML: party, as_of, holdings, aggregates.")],
     workspace: WorkspaceOpt,
     party: Annotated[str | None, typer.Option("--as", help="Signing party (default: the file's).")] = None,
+    under: Annotated[list[str], typer.Option(
+        "--under", help="An adopted agreement the declaration is made under (repeatable).")
+    ] = [],  # noqa: B006
     key: KeyOpt = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
@@ -92,7 +95,8 @@ def declare(
         desk = Desk(ws, signer, key=read_private_key(key) if key else None)
         r, private = desk.declare(dt.date.fromisoformat(body["as_of"]), body["holdings"],
                                   sites=body["sites"], aggregates=body["aggregates"],
-                                  source=body.get("source") or None)
+                                  source=body.get("source") or None,
+                                  under=[*body.get("agreements", []), *under])
     except (DetenteError, ValueError) as exc:
         fail(exc if isinstance(exc, DetenteError) else DetenteError(str(exc)), as_json)
     _done("declaration", r, as_json, records=len(body["holdings"]), full_declaration=str(private))

@@ -86,10 +86,11 @@ def check(
     findings: list[Finding] = []
     tables: dict[tuple[Any, ...], HoldingsTable] = {}
     for ag in agreements:
-        key = table_key(ag)
+        mine = state.for_agreement(ag)  # each agreement judged on the declarations made under it
+        key = (table_key(ag), tuple(sorted(d.record.index for d in mine.declarations.values())))
         if key not in tables:
-            tables[key] = build_table(ag, state)
-        findings.extend(evaluate(ag, state, hypothetical=hypothetical, table=tables[key]))
+            tables[key] = build_table(ag, mine)
+        findings.extend(evaluate(ag, mine, hypothetical=hypothetical, table=tables[key]))
     proven = attach_proofs(findings, log, scp)
     return CheckResult(at, checkpoint_json(scp), tuple(proven), tuple(projection.malformed),
                        tuple(sorted(projection.void.items())),

@@ -47,6 +47,7 @@ def evaluate(
     `hypothetical`: evaluate an agreement that is proposed or signed but not in force as if it
     were in force (what negotiators ask of a proposal); findings are marked so.
     """
+    state = state.for_agreement(ag)
     stage = ag.stage_at(state.at)
     live = stage == "in-force" or (hypothetical and stage in ("proposed", "signed"))
     ctx = make_context(ag, state, table, hypothetical and stage in ("proposed", "signed"))

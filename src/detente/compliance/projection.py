@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from detente.agreement.model import Agreement
@@ -60,6 +60,19 @@ class Declaration:
     #: The holdings are given item by item (a `holdings` list, perhaps empty: a party that holds
     #: nothing declares zero; or a commitment this workspace can open). False: aggregates only.
     itemised: bool = True
+    #: The agreements the declaration is made under (`agreements` in the body); empty: unscoped.
+    scope: frozenset[str] = frozenset()
+
+    def concerns(self, ag: Agreement) -> bool:
+        """Is this a declaration under `ag`? Scoped: if it names `ag`. Unscoped: if it declares
+        anything `ag` counts, or nothing at all (zero), or cannot be read item by item; an
+        unscoped declaration of only categories `ag` does not define is kept apart from it, so a
+        declaration made for another purpose never replaces what a party declared under `ag`."""
+        if self.scope:
+            return ag.id in self.scope
+        if not self.itemised or not self.holdings:
+            return True
+        return any(h.get("category") in ag.categories for h in self.holdings)
 
     @property
     def party(self) -> str:
@@ -147,15 +160,13 @@ class Projection:
         return self
 
     def at(self, t: dt.date) -> State:
-        latest: dict[str, Declaration] = {}
-        for d in self.declarations:  # log order: a later record for the same as_of corrects
-            if d.as_of <= t and (d.party not in latest or d.as_of >= latest[d.party].as_of):
-                latest[d.party] = d
         end = _end_of(t)
+        valid = [d for d in self.declarations if d.as_of <= t]
         return State(
             at=t,
             history=self,
-            declarations=latest,
+            declarations=_latest(valid),
+            valid=valid,
             notifications=[n for n in self.notifications if n.event_time <= end],
             reports=[r for r in self.reports if r.record.signed_at <= end],
             requests=[r for r in self.requests if r.signed_at <= end],
@@ -163,15 +174,32 @@ class Projection:
         )
 
 
+def _latest(declarations: Iterable[Declaration]) -> dict[str, Declaration]:
+    """Each party's declaration in force: the latest `as_of`; for the same `as_of`, the later
+    record (a correction, itself on the record)."""
+    latest: dict[str, Declaration] = {}
+    for d in declarations:  # log order
+        if d.party not in latest or d.as_of >= latest[d.party].as_of:
+            latest[d.party] = d
+    return latest
+
+
 @dataclass
 class State:
     at: dt.date
     history: Projection
+    #: Each party's declaration in force (of all its declarations; `for_agreement` narrows).
     declarations: dict[str, Declaration]
     notifications: list[Notification]
     reports: list[InspectionReport]
     requests: list[LoggedRecord]
     inspections: list[Case] = field(default_factory=list)
+    #: Every declaration with `as_of` up to `at`, in log order.
+    valid: list[Declaration] = field(default_factory=list)
+
+    def for_agreement(self, ag: Agreement) -> State:
+        """The state as `ag` sees it: each party's latest declaration under `ag`."""
+        return replace(self, declarations=_latest(d for d in self.valid if d.concerns(ag)))
 
     def site_locations(self) -> dict[str, tuple[str, str, float, float]]:
         """site id -> (kind, host, lon, lat) from the current declarations. A party locates only
@@ -204,6 +232,9 @@ def _declaration(rec: LoggedRecord, p: Projection) -> None:
     holdings = b.get("holdings", [])
     sites = b.get("sites", [])
     itemised = "holdings" in b
+    scope = b.get("agreements", [])
+    if not isinstance(scope, list) or not all(isinstance(x, str) for x in scope):
+        raise ValueError("agreements (what the declaration is made under) must be a list of ids")
     commitment, sealed = None, False
     if "commitment" in b:
         try:
@@ -238,6 +269,7 @@ def _declaration(rec: LoggedRecord, p: Projection) -> None:
             commitment,
             sealed,
             itemised,
+            frozenset(scope),
         )
     )
 

@@ -5,6 +5,7 @@
     holdings: [{site, category, count, attributes?, illustrative?}, ...]
     aggregates: {...}            # the published totals, logged in the clear
     source: "..."                # where the figures come from
+    agreements: [new-start]      # optional: the agreements it is made under (each judges it alone)
 
 The record lists the party's own sites that its holdings use, located from the site list given
 (the adopted agreements' sites, or a scenario's).
@@ -60,4 +61,9 @@ def read_declaration(path: Path, site_list: Sequence[dict[str, Any]]) -> tuple[s
         "aggregates": dict(d.get("aggregates") or {}),
         "source": d.get("source", ""),
     }
+    under = d.get("agreements")
+    if under is not None:
+        if not isinstance(under, list) or not all(isinstance(x, str) for x in under):
+            raise ConfigError(f"{path}: 'agreements' lists the ids of the agreements it is made under")
+        body["agreements"] = under
     return party, body

@@ -86,8 +86,12 @@ class Desk:
 
     def declare(self, as_of: dt.date, records: Sequence[Mapping[str, Any]], *,
                 sites: Sequence[Mapping[str, Any]] = (), aggregates: Mapping[str, Any] | None = None,
-                source: str | None = None) -> tuple[Receipt, Path]:
+                source: str | None = None, under: Sequence[str] = ()) -> tuple[Receipt, Path]:
         """Commit to `records` (a fresh salt each) and log the root with the aggregates.
+
+        `under`: the adopted agreements the declaration is made under; each judges it, and no
+        other (a declaration for another purpose never replaces one made under an agreement).
+        A record of a category none of them defines is refused here, before anything is signed.
 
         Returns the receipt and the full salted declaration, written under DIR/private/PARTY/ first:
         send that file to treaty partners (`detente disclose`); open single records from it.
@@ -95,6 +99,20 @@ class Desk:
         for k, r in enumerate(records):
             if not isinstance(r, Mapping) or not isinstance(r.get("site"), str):
                 raise InspectionError(f"declaration record {k} must be an object with a 'site'")
+        if under:
+            adopted = {a.id: a for a in self.ws.agreements()}
+            unknown = [a for a in under if a not in adopted]
+            if unknown:
+                raise InspectionError(f"{', '.join(unknown)} is not adopted in {self.ws.path} (adopted: "
+                                      f"{', '.join(sorted(adopted)) or 'none'}); a declaration is made "
+                                      "under agreements the log enforces")
+            defined = set().union(*(adopted[a].categories for a in under))
+            for k, r in enumerate(records):
+                if r.get("category") not in defined:
+                    raise InspectionError(
+                        f"declaration record {k} is of category {r.get('category')!r}, which "
+                        f"{' and '.join(under)} {'does' if len(under) == 1 else 'do'} not define; "
+                        "declare it under an agreement that counts it, or in a declaration of its own")
         full = CommittedDeclaration.build(list(records))
         c = full.commitment
         path = self.private / f"declaration-{as_of.isoformat()}-{c.root.hex()[:16]}.json"
@@ -107,6 +125,8 @@ class Desk:
         }
         if source:
             body["source"] = source
+        if under:
+            body["agreements"] = sorted(set(under))
         return self.append("declaration", body), path
 
     def notify(self, event: str, event_time: dt.datetime, details: Mapping[str, Any] | None = None,

@@ -140,7 +140,7 @@ def evaluate_exchange(ctx: Context, ob: Obligation, party: str, reading: Reading
         return f
     began = min(r.signed_at for r in records).date()
     start = in_force_from(ctx.ag).date()
-    decls = [d for d in ctx.state.history.declarations if d.party == party]
+    decls = [d for d in ctx.state.history.declarations if d.party == party and d.concerns(ctx.ag)]
     logged = {d.as_of for d in decls}
     # judged: every cut-off due before the date evaluated whose due date falls after the log
     # began, or whose data is in the log anyway (its lateness is on the record)
@@ -171,7 +171,7 @@ def _latest_exchange(ctx: Context, ob: Exchange, party: str) -> Finding:
     at = ctx.state.at
     due_by = [c for c in _cutoffs(ob, start, at) if c + dt.timedelta(days=ob.due_days) < at]
     pending = [c for c in _cutoffs(ob, start, at) if c + dt.timedelta(days=ob.due_days) >= at]
-    decls = [d for d in ctx.state.history.declarations if d.party == party]
+    decls = [d for d in ctx.state.history.declarations if d.party == party and d.concerns(ctx.ag)]
     if not due_by:
         return finding(
             ctx,
