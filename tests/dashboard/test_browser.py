@@ -82,7 +82,8 @@ def test_a_tampered_proof_fails_in_the_page(page: Page, server: str) -> None:
         route.fulfill(response=resp, json=data)
 
     page.route("**/api/findings*", tamper)
-    page.locator("#at-form button").click()
+    with page.expect_response("**/api/findings*", timeout=60_000):  # the tampered findings, not the first
+        page.locator("#at-form button").click()
     page.wait_for_timeout(500)
     page.locator("#findings-table tbody tr[data-obligation='launchers']").first.click()
     page.locator("#verify").click()
