@@ -10,6 +10,7 @@ import pytest
 from compliance.helpers import AT, SCENARIO, Log, agreement, find, item
 from detente.agreement.loader import load_agreement
 from detente.agreement.model import Agreement
+from detente.errors import AgreementError
 
 TREATY = """\
 agreement: t
@@ -358,3 +359,45 @@ def test_declaring_nothing_is_compliant_with_every_limit_and_ban(treaty: Agreeme
     for f in counted:
         assert (f.status, f.value) == ("compliant", 0), (f.obligation, f.explanation)
         assert "aggregates only" not in f.explanation
+
+
+ZONED = TREATY.split("obligations:")[0] + """obligations:
+  - id: glcm-in-box
+    kind: limit
+    clause: "flank (zone limit)"
+    parties: [RU]
+    select: 'category == "GLCM"'
+    zone: box
+    max: 10
+  - id: no-glcm-outside
+    kind: ban
+    clause: "site ban"
+    parties: [RU]
+    select: 'category == "GLCM"'
+    sites: [outside]
+"""
+
+
+def test_limits_and_bans_over_a_zone_or_sites(tmp_path: Path) -> None:
+    """A zone limit counts every declared site located inside the zone (the CFE flank rule):
+    no hand-kept list of sites to leave one off; a ban can apply at named sites only."""
+    ag = agreement(tmp_path, ZONED)
+    log = Log()
+    log.declare("RU", [item("GLCM", 8, site="inside"), item("GLCM", 4, site="on-border"),
+                       item("GLCM", 50, site="outside")],
+                sites={"inside": {"location": [25, 45]}, "outside": {"location": [35, 45]},
+                       "on-border": {"location": [30, 45]}})
+    fs = log.run(ag)
+    lim, ban = find(fs, "glcm-in-box", "RU"), find(fs, "no-glcm-outside", "RU")
+    assert (lim.status, lim.value, lim.bound) == ("violation", 12, 10)  # the border site counts
+    assert {s["site"] for s in lim.sites} == {"inside", "on-border"}
+    assert (ban.status, ban.value) == ("violation", 50)
+    assert {s["site"] for s in ban.sites} == {"outside"}
+
+
+def test_a_limit_names_a_zone_or_sites_not_both(tmp_path: Path) -> None:
+    text = ZONED.replace("    zone: box\n", "    zone: box\n    sites: [inside]\n")
+    with pytest.raises(AgreementError, match="not both"):
+        agreement(tmp_path, text)
+    with pytest.raises(AgreementError, match="undefined zone 'bx'"):
+        agreement(tmp_path, ZONED.replace("zone: box", "zone: bx"))

@@ -574,9 +574,12 @@ def _obligation(r: _Resolver, path: Path_, od: Any, ids: list[str]) -> model.Obl
     )
 
     if od.kind in ("limit", "ban", "zone"):
-        if od.kind == "zone":
-            if (od.zone is None) == (od.sites is None):
-                raise src.error(path, "a zone rule needs exactly one of zone: or sites:")
+        if od.kind == "zone" and (od.zone is None) == (od.sites is None):
+            raise src.error(path, "a zone rule needs exactly one of zone: or sites:")
+        if od.zone is not None and od.sites is not None:
+            raise src.error((*path, "sites"), f"a {od.kind} applies in a zone: or at sites:, not both",
+                            key=True)
+        if od.zone is not None or od.sites is not None:
             if od.zone is not None and od.zone not in r.zones:
                 raise src.error(
                     (*path, "zone"),
@@ -626,8 +629,8 @@ def _obligation(r: _Resolver, path: Path_, od: Any, ids: list[str]) -> model.Obl
         return model.Counted(
             **common,
             readings=tuple(readings),
-            zone=getattr(od, "zone", None),
-            sites=tuple(od.sites) if getattr(od, "sites", None) else None,
+            zone=od.zone,
+            sites=tuple(od.sites) if od.sites is not None else None,
         )
 
     if od.interpretations:

@@ -164,12 +164,16 @@ class LimitDoc(_Obligation):
     max: Count
     counting: list[CountingRule] = Field(default_factory=list)
     assume: list[Assumption] = Field(default_factory=list)
+    zone: Id | None = Field(None, description="count only items at sites inside this zone")
+    sites: list[Id] | None = Field(None, description="or: only items at these sites")
 
 
 class BanDoc(_Obligation):
     kind: Literal["ban"]
     select: str
     assume: list[Assumption] = Field(default_factory=list)
+    zone: Id | None = Field(None, description="ban only inside this zone")
+    sites: list[Id] | None = Field(None, description="or: only at these sites")
 
 
 class ZoneRuleDoc(_Obligation):

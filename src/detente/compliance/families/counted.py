@@ -131,14 +131,16 @@ def evaluate_counted(ctx: Context, ob: Obligation, party: str, reading: Reading 
 def _mask(
     ctx: Context, ob: Counted, reading: Reading, party: str, table: HoldingsTable
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_] | None, npt.NDArray[np.bool_]]:
-    """Rows counted for `party` under `reading`; (zone rules) rows at sites of unknown location;
-    and rows the selector cannot decide because they lack an attribute it reads."""
+    """Rows counted for `party` under `reading`; (rules over a zone) rows at sites of unknown
+    location; and rows the selector cannot decide because they lack an attribute it reads. A limit
+    or ban with `zone:` counts the sites the declarations locate inside it, so no site can be left
+    off a hand-kept list."""
     code = ctx.party_codes.get(party, -2)
     true, undecided = reading.select.mask3(table)
     mine = table.column("party") == code
     mask, undecided = true & mine, undecided & mine
     unknown = None
-    if ob.kind == "zone":
+    if ob.zone is not None or ob.sites is not None:
         site_col = table.column("site")
         if ob.sites is not None:
             wanted = np.isin(site_col, np.array([table.code("site", s) for s in ob.sites], dtype=np.int32))
