@@ -72,10 +72,11 @@ class Workspace:
 
     @classmethod
     def create(
-        cls, path: Path, origin: str, *, db_url: str | None = None,
+        cls, path: Path | str, origin: str, *, db_url: str | None = None,
         operator_name: str | None = None,
     ) -> Workspace:
         """A new workspace with a fresh log operator key and an empty log."""
+        path = Path(path)
         if (path / KEYS_FILE).exists():
             raise ConfigError(f"{path} already holds a workspace; choose another directory")
         mkdir_with_mode(path, 0o755)  # never group- or world-writable, whatever the umask (open)
@@ -94,7 +95,8 @@ class Workspace:
         return ws
 
     @classmethod
-    def open(cls, path: Path, db_url: str | None = None) -> Workspace:
+    def open(cls, path: Path | str, db_url: str | None = None) -> Workspace:
+        path = Path(path)
         if not (path / KEYS_FILE).exists():
             raise ConfigError(
                 f"{path} is not a Détente workspace (no {KEYS_FILE}); create one with "

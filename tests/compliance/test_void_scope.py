@@ -41,3 +41,23 @@ def test_a_step_under_no_enforced_agreement_is_still_void(demo_ws: Path) -> None
     assert alone.void_steps
     reasons = {why.split(":")[0] for _, why in alone.void_steps}
     assert reasons == {"unknown-agreement", "no-request"}  # the requests, then the steps after them
+
+
+def test_check_can_fail_a_ci_job_on_a_status(demo_ws: Path) -> None:
+    """New START at 1 March 2022 holds one violation (the launcher limit under Russia's reading)."""
+    base = ["check", str(NEW_START), "--workspace", str(demo_ws), "--at", "2022-03-01"]
+    assert CliRunner().invoke(app, base).exit_code == 0  # findings are not, by themselves, a failure
+    res = CliRunner().invoke(app, [*base, "--fail-on", "violation"])
+    assert res.exit_code == 3, res.output
+    assert "1 finding(s) with status violation" in res.output
+    assert CliRunner().invoke(app, [*base, "--fail-on", "unverified"]).exit_code == 0
+    bad = CliRunner().invoke(app, [*base, "--fail-on", "violations"])
+    assert bad.exit_code == 2
+    assert "--fail-on takes" in bad.output
+
+
+def test_version_and_a_workspace_opened_from_a_string(demo_ws: Path) -> None:
+    res = CliRunner().invoke(app, ["--version"])
+    assert res.exit_code == 0
+    assert res.output.startswith("detente ")
+    assert Workspace.open(str(demo_ws)).path == Path(demo_ws)  # a notebook passes a str

@@ -484,6 +484,9 @@ def check_cmd(
     hypothetical: Annotated[bool, typer.Option(
         "--hypothetical", help="Evaluate proposals and signed-not-ratified texts as if in force.")] = False,
     allow_include_outside: AllowOutsideOpt = False,
+    fail_on: Annotated[list[str], typer.Option(
+        "--fail-on", help="Exit 3 if any finding has this status (violation, unverified; repeatable): "
+        "for a CI job.")] = [],  # noqa: B006
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -495,6 +498,10 @@ def check_cmd(
     try:
         when = parse_at(at)
         known = _parse_known_at(known_at)
+        bad = sorted(set(fail_on) - {"violation", "unverified", "not_applicable", "compliant"})
+        if bad:
+            raise DetenteError(f"--fail-on takes violation, unverified, not_applicable or compliant, "
+                               f"not {', '.join(bad)}")
         ags = [load_agreement(f, allow_outside=allow_include_outside) for f in agreements]
         ws = Workspace.open(workspace, db)
         result = check(ags, ws.log(writable=False), when, known_at=known, hypothetical=hypothetical,
@@ -509,7 +516,11 @@ def check_cmd(
             err.print(f"[yellow]unreadable record[/] #{i}: {escape(why)}", highlight=False)
         for i, why in result.void_steps:
             err.print(f"[yellow]void inspection step[/] #{i}: {escape(why)}", highlight=False)
-    raise typer.Exit(0)
+    failing = [f for f in result.findings if f.status in fail_on]
+    if failing and not as_json:
+        err.print(f"{len(failing)} finding(s) with status {' or '.join(fail_on)} (--fail-on)",
+                  highlight=False)
+    raise typer.Exit(3 if failing else 0)
 
 
 @app.command("report")
@@ -613,6 +624,20 @@ def demo(
     if as_json:
         _emit(summary)
     raise typer.Exit(0 if summary["verification"]["ok"] else 1)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        out.print(f"detente {version('detente')}", highlight=False)
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False) -> None:
+    """Détente: signed records, a witnessed log, compliance evidence."""
 
 
 def main() -> None:
