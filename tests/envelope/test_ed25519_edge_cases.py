@@ -445,9 +445,10 @@ _WEBCRYPTO = """async (cases) => {
 def test_chromium_webcrypto_matches_the_model() -> None:
     """Runs the vectors through Debian's Chromium (WebCrypto, i.e. BoringSSL): it accepts exactly
     what `boringssl_like` accepts, which includes the small-order keys the door refuses."""
-    playwright = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    from playwright import sync_api as playwright
+
+    if not Path(CHROMIUM).exists():  # a real verifier no one here wrote: its absence is a failure
+        pytest.fail("Debian's chromium is not installed: `./dev test` installs it (apt-get install chromium)")
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
                                     args=["--no-sandbox", "--disable-gpu"])
