@@ -20,7 +20,7 @@ from detente.compliance.projection import Declaration, State
 from detente.model.records import LoggedRecord
 
 __all__ = ["Context", "end_of_day", "evidence_of", "finding", "in_force_from", "inside_by_site",
-           "legal_consequence", "make_context", "plural", "times"]
+           "legal_consequence", "make_context", "times"]
 
 
 @dataclass
@@ -55,10 +55,6 @@ def make_context(ag: Agreement, state: State, table: HoldingsTable | None, hypot
         known,
         lonlat,
     )
-
-
-def plural(n: int | float, word: str) -> str:
-    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s" if not word.endswith("s") else f"{n:,} {word}"
 
 
 def times(n: int) -> str:

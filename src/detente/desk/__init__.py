@@ -11,7 +11,7 @@ Above the library (compliance, inspection, log): it reads and writes the workspa
 the library imports it.
 """
 
-from detente.desk.desk import Desk, InspectionError, countersigned_report, disclose, status_rows
+from detente.desk.desk import Desk, InspectionError, countersigned_report, disclose
 from detente.desk.log import ProcedureRule, open_log, project
 
 __all__ = [
@@ -22,5 +22,4 @@ __all__ = [
     "disclose",
     "open_log",
     "project",
-    "status_rows",
 ]

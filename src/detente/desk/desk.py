@@ -18,7 +18,6 @@ from typing import Any
 
 from detente.codec import b64
 from detente.commitment import Commitment, CommittedDeclaration, verify_full
-from detente.compliance.projection import Projection
 from detente.desk.log import open_log, project
 from detente.envelope.dsse import parse_envelope
 from detente.envelope.keys import SigningKey
@@ -261,7 +260,3 @@ def disclose(ws: Workspace, path: Path) -> tuple[int, Path]:
             return decl.record.index, dest
     raise InspectionError(f"no declaration in the log commits to root {root.hex()}: the file is not "
                           "one the log holds a commitment for")
-
-
-def status_rows(projection: Projection) -> list[dict[str, Any]]:
-    return [c.to_json() for c in projection.inspections]
