@@ -1,16 +1,26 @@
-"""Rich rendering of findings for the terminal. Plain data in, a table out; no logic of its own."""
+"""Rich rendering of findings for the terminal. Plain data in, a table or blocks out; no logic.
+
+A wide terminal gets a table; below `TABLE_WIDTH` columns a table of seven columns breaks words
+and headers apart, so each finding is printed as a block instead: its rule and clause, one line
+of party, reading, status and value, the explanation wrapped to the width, and the evidence.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from rich.console import Console
+from rich.markup import escape
+from rich.padding import Padding
+from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
 from detente.compliance.findings import Finding
 
 STYLE = {"compliant": "green", "violation": "bold red", "unverified": "yellow", "not_applicable": "dim"}
+#: Narrower than this, findings print as blocks (a 7-column table cannot fit 80 columns).
+TABLE_WIDTH = 110
 LABEL = {
     "compliant": "compliant",
     "violation": "VIOLATION",
@@ -35,7 +45,7 @@ def findings_table(findings: Sequence[Finding], title: str) -> Table:
     t.add_column("explanation", overflow="fold", ratio=6)
     t.add_column("evidence", overflow="fold", ratio=1)
     for f in findings:
-        ev = ", ".join(f"#{e.index}" for e in f.evidence[:4]) + (" …" if len(f.evidence) > 4 else "")
+        ev = _evidence(f)
         status = Text(LABEL[f.status] + (" (hyp.)" if f.hypothetical else ""), style=STYLE[f.status])
         t.add_row(
             f"{f.agreement}: {f.obligation}\n[dim]{f.clause}[/]",
@@ -49,10 +59,33 @@ def findings_table(findings: Sequence[Finding], title: str) -> Table:
     return t
 
 
+def _evidence(f: Finding) -> str:
+    return ", ".join(f"#{e.index}" for e in f.evidence[:4]) + (" …" if len(f.evidence) > 4 else "")
+
+
+def print_blocks(console: Console, findings: Sequence[Finding], title: str) -> None:
+    """One block per finding, for narrow terminals: nothing is cut mid-word."""
+    console.print(Rule(escape(title)))
+    for f in findings:
+        label = LABEL[f.status] + (" (hyp.)" if f.hypothetical else "")
+        console.print(f"[bold]{escape(f.agreement)}: {escape(f.obligation)}[/] [dim]{escape(f.clause)}[/]",
+                      highlight=False)
+        head = Text.assemble(f"  {f.party} · {f.interpretation or 'agreed'} · ", (label, STYLE[f.status]),
+                             f" · {_num(f.value)} / {_num(f.bound)}")
+        console.print(head, highlight=False)
+        console.print(Padding(Text(f.explanation), (0, 0, 0, 2)), highlight=False)
+        if f.evidence:
+            console.print(f"  [dim]evidence {_evidence(f)}[/]", highlight=False)
+        console.print()
+
+
 def print_findings(
     console: Console, findings: Sequence[Finding], title: str, checkpoint: dict[str, object] | None = None
 ) -> None:
-    console.print(findings_table(findings, title))
+    if console.width >= TABLE_WIDTH:
+        console.print(findings_table(findings, title))
+    else:
+        print_blocks(console, findings, title)
     if checkpoint:
         console.print(
             f"evidence proven against checkpoint [bold]{checkpoint['origin']}[/] size "
