@@ -42,14 +42,17 @@ class Dashboard:
 
     ws: Workspace
     agreements: Sequence[Agreement]
+    #: The agreements the log enforces (its inspection steps are judged under them too).
+    enforced: Sequence[Agreement] = ()
 
     @classmethod
     def open(cls, ws: Workspace, agreement_files: Sequence[Path] = (), *,
              allow_outside: bool = False) -> Dashboard:
         """Evaluate `agreement_files`, else the workspace's adopted agreements."""
+        adopted = ws.agreements()
         ags = ([load_agreement(f, allow_outside=allow_outside) for f in agreement_files]
-               if agreement_files else ws.agreements())
-        return cls(ws, ags)
+               if agreement_files else adopted)
+        return cls(ws, ags, adopted)
 
     # -- views ----------------------------------------------------------------------------------
 
@@ -100,7 +103,7 @@ class Dashboard:
         if not log.size():
             return {"at": at.isoformat(), "findings": [], "checkpoint": None}
         res = check(self.agreements, log, at, hypothetical=True, disclosed=read_disclosed(self.ws.disclosed),
-                    enforced=self.ws.agreements())
+                    enforced=self.enforced)
         return {"at": at.isoformat(), "checkpoint": res.checkpoint,
                 "findings": [f.public().to_json() for f in res.findings]}
 

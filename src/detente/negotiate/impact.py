@@ -5,6 +5,7 @@ would require (move, convert or eliminate; or verify a configuration)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,7 +67,10 @@ def remedy(ob: Obligation, f: Finding) -> str:
     return "comply with the obligation's terms"
 
 
-def impact(proposal: Agreement, ws: Workspace, at: dt.date) -> Impact:
-    result = check([proposal], ws.log(writable=False), at, hypothetical=True, enforced=ws.agreements(),
+def impact(proposal: Agreement, ws: Workspace, at: dt.date, *,
+           enforced: Sequence[Agreement] | None = None) -> Impact:
+    """`enforced`: the workspace's adopted agreements, if the caller has them loaded already."""
+    result = check([proposal], ws.log(writable=False), at, hypothetical=True,
+                   enforced=ws.agreements() if enforced is None else enforced,
                    disclosed=read_disclosed(ws.disclosed))
     return Impact(proposal, at, result.findings)

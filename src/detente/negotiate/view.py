@@ -40,6 +40,7 @@ def negotiation_view(ws: Workspace, at: dt.date, *, public: bool = False) -> dic
     proposals = ws.proposals()
     if not proposals or not ws.log(writable=False).size():
         return None
-    impacts = [impact(p, ws, at) for p in proposals]
+    adopted = ws.agreements()  # read and digest-checked once, not once per proposal
+    impacts = [impact(p, ws, at, enforced=adopted) for p in proposals]
     return {"diffs": [diff(a, b).to_json() for a, b in counterpart_pairs(proposals)],
             "impacts": [(i.public() if public else i).to_json() for i in impacts]}

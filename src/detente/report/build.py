@@ -94,8 +94,9 @@ def build_report(
     log = ws.log(writable=False)
     if not log.size():
         raise ConfigError(f"the log in {ws.path} is empty: there is nothing to report on")
+    adopted = ws.agreements()
     if agreements is None:
-        agreements = ws.agreements()
+        agreements = adopted
         if not agreements:
             raise ConfigError(f"{ws.path} has adopted no agreement: adopt one (`detente agreement "
                               "adopt FILE`) or name it (`detente report --agreement FILE`)")
@@ -104,7 +105,7 @@ def build_report(
     agreements = sorted(agreements, key=lambda a: a.stage_at(at) != "in-force")
     # one evaluation of them all: one read of the log, one checkpoint behind every finding
     result = check(agreements, log, at, known_at=known_at, hypothetical=True, disclosed=disclosed,
-                   enforced=ws.agreements())
+                   enforced=adopted)
     checkpoint = result.checkpoint
     if public:
         result = replace(result, findings=tuple(f.public() for f in result.findings),
